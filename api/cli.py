@@ -1,0 +1,375 @@
+"""The `gupshup` command line: ingest, build, publish, snapshots, search, related, stats, serve.
+
+The CLI is the only place that maps errors to exit codes and one-line messages:
+1 for data and engine problems, 2 for bad usage (click's own), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+from tqdm import tqdm
+
+from api import queries
+from api.errors import RequestError
+from api.settings import Settings
+from index_data.build import BuildConfig, build_snapshot
+from index_data.errors import IndexDataError
+from index_data.readers import read_paths
+from index_data.snapshot import Snapshot
+from index_data.snapshots import SnapshotDir
+from index_data.store import ArticleStore
+from recommend import RecommendError
+from recommend.model import RelatedConfig
+from recommend.vectorize import VectorizerConfig
+from search import SearchError
+
+
+class GupshupGroup(click.Group):
+    """Turns the engine's own errors into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (IndexDataError, RequestError, SearchError, RecommendError) as exc:
+            raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group(cls=GupshupGroup)
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Overrides GUPSHUP_DATA_DIR.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """Gupshup Search: search and Related Articles for news sites."""
+    settings = Settings()
+    if data_dir:
+        settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    ctx.obj = settings
+
+
+def _emit(model: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(model.model_dump_json(indent=2))
+    else:
+        human()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--skip-invalid", is_flag=True, help="Store a file's valid records, list the rest.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], skip_invalid: bool) -> None:
+    """Load articles from JSONL, CSV, .txt/.html pages or folders into the store."""
+    settings = settings_of(ctx)
+    reads = read_paths(list(paths))
+    rejected_files = 0
+    totals = {"inserted": 0, "updated": 0, "unchanged": 0}
+    with ArticleStore(settings.store_path) as store:
+        for read in reads:
+            for problem in read.problems[:20]:
+                click.echo(f"error: {problem}", err=True)
+            if len(read.problems) > 20:
+                click.echo(f"error: {read.path}: {len(read.problems) - 20} more problems", err=True)
+            if read.problems and not skip_invalid:
+                click.echo(f"rejected {read.path}: nothing stored from it", err=True)
+                rejected_files += 1
+                continue
+            result = store.upsert_many(
+                tqdm(
+                    read.articles,
+                    desc=f"ingest {os.path.basename(read.path)}",
+                    unit="article",
+                    disable=len(read.articles) < 500,
+                    file=sys.stderr,
+                )
+            )
+            for key in totals:
+                totals[key] += getattr(result, key)
+        count = store.count()
+    click.echo(
+        f"{totals['inserted']} new, {totals['updated']} updated, {totals['unchanged']} unchanged; "
+        f"{count} articles in the store"
+    )
+    if rejected_files:
+        raise click.ClickException(f"{rejected_files} file(s) rejected (see errors above)")
+
+
+def build_config(settings: Settings) -> BuildConfig:
+    return BuildConfig(
+        related=RelatedConfig(
+            k=settings.related_k,
+            duplicate_threshold=settings.duplicate_threshold,
+            vectorizer=VectorizerConfig(title_weight=settings.title_weight),
+        ),
+        index_procs=settings.index_procs,
+    )
+
+
+@cli.command()
+@click.option("--publish", is_flag=True, help="Publish the new snapshot when it is complete.")
+@click.pass_context
+def build(ctx: click.Context, publish: bool) -> None:
+    """Build a new snapshot (search index + related lists) from the store."""
+    settings = settings_of(ctx)
+    with ExitStack() as bars:
+        open_bars: dict[str, tqdm[Any]] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar = open_bars.get(stage)
+            if bar is None:
+                bar = bars.enter_context(
+                    tqdm(total=total, desc=stage, unit="article", file=sys.stderr, leave=True)
+                )
+                open_bars[stage] = bar
+            bar.update(done)
+
+        result = build_snapshot(
+            settings.data_dir, build_config(settings), publish=publish, progress=progress
+        )
+    took = result.seconds.get("total", 0.0)
+    state = "built and published" if result.published else "built (not published)"
+    click.echo(
+        f"snapshot {result.snapshot_id} {state}: {result.article_count} articles, "
+        f"{result.size_bytes / 1e6:.1f} MB, {took:.1f} s"
+    )
+
+
+@cli.command()
+@click.argument("snapshot_id")
+@click.pass_context
+def publish(ctx: click.Context, snapshot_id: str) -> None:
+    """Publish a snapshot (also the way to roll back to an earlier one)."""
+    manifest = SnapshotDir(settings_of(ctx).data_dir).publish(snapshot_id)
+    click.echo(f"published {snapshot_id} ({manifest['article_count']} articles)")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def snapshots(ctx: click.Context, as_json: bool) -> None:
+    """List snapshots: id, created, article count, which is current."""
+    if ctx.invoked_subcommand is not None:
+        return
+    infos = SnapshotDir(settings_of(ctx).data_dir).listing()
+    if as_json:
+        click.echo(json.dumps([vars(i) for i in infos], indent=2))
+        return
+    if not infos:
+        click.echo("no snapshots yet: run `gupshup build`")
+    for info in infos:
+        mark = "*" if info.current else " "
+        click.echo(
+            f"{mark} {info.id}  {info.created_at}  {info.article_count:>7} articles  "
+            f"{info.size_bytes / 1e6:8.1f} MB{'  (current)' if info.current else ''}"
+        )
+
+
+@snapshots.command()
+@click.option("--keep", type=click.IntRange(min=1), default=3, show_default=True)
+@click.pass_context
+def prune(ctx: click.Context, keep: int) -> None:
+    """Delete old snapshots, keeping the newest KEEP and always the current one."""
+    removed = SnapshotDir(settings_of(ctx).data_dir).prune(keep)
+    click.echo(
+        f"removed {len(removed)} snapshot(s)" + (": " + ", ".join(removed) if removed else "")
+    )
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--category")
+@click.option("--author")
+@click.option("--tag")
+@click.option("--from", "date_from", help="Published on or after (ISO date).")
+@click.option("--to", "date_to", help="Published on or before (ISO date).")
+@click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what GET /api/search returns.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    category: str | None,
+    author: str | None,
+    tag: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    sort: Literal["relevance", "newest"],
+    page: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search the published snapshot."""
+    settings = settings_of(ctx)
+    snapshot = Snapshot.open_current(settings.data_dir)
+    try:
+        result = queries.search(
+            snapshot,
+            settings,
+            query,
+            page=page,
+            per_page=limit,
+            category=category,
+            author=author,
+            tag=tag,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+        )
+    finally:
+        snapshot.close()
+
+    def human() -> None:
+        first = (result.page - 1) * result.per_page
+        click.echo(
+            f"{result.total} results ({result.took_ms:.1f} ms, snapshot {result.snapshot_id})"
+        )
+        for n, hit in enumerate(result.hits, start=first + 1):
+            score = f"{hit.score:.2f}" if hit.score is not None else "-"
+            click.echo(f"{n:>3}. {hit.title}  [{hit.category or '-'}]  {hit.id}  score {score}")
+            snippet = hit.snippet.replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
+            click.echo(f"     {_unescape(snippet)}")
+        if result.facets.get("category"):
+            cats = ", ".join(f"{k} {v}" for k, v in result.facets["category"].items())
+            click.echo(f"categories: {cats}")
+
+    _emit(result, as_json, human)
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--category", help="Only related stories of this category.")
+@click.option("--max-age-days", type=click.IntRange(min=1), help="Only stories this recent.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print what GET /api/articles/{id}/related returns."
+)
+@click.pass_context
+def related(
+    ctx: click.Context,
+    article_id: str,
+    limit: int,
+    category: str | None,
+    max_age_days: int | None,
+    as_json: bool,
+) -> None:
+    """Related articles of a published article."""
+    settings = settings_of(ctx)
+    snapshot = Snapshot.open_current(settings.data_dir)
+    try:
+        result = queries.related(
+            snapshot,
+            settings,
+            article_id,
+            limit=limit,
+            category=category,
+            max_age_days=max_age_days,
+        )
+    finally:
+        snapshot.close()
+
+    def human() -> None:
+        click.echo(f"related to {article_id} (snapshot {result.snapshot_id}):")
+        for n, item in enumerate(result.items, start=1):
+            click.echo(
+                f"{n:>3}. {item.title}  [{item.category or '-'}]  {item.id}  "
+                f"cosine {item.score:.3f}  ({', '.join(item.shared_terms)})"
+            )
+
+    _emit(result, as_json, human)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Store and current snapshot: counts, sizes, versions."""
+    settings = settings_of(ctx)
+    with ArticleStore(settings.store_path) as store:
+        report: dict[str, Any] = {
+            "data_dir": str(settings.data_dir),
+            "store": {
+                "articles": store.count(),
+                "rev": store.rev(),
+                "size_bytes": store.size_bytes(),
+            },
+        }
+    snaps = SnapshotDir(settings.data_dir)
+    current = snaps.current_id()
+    report["snapshots"] = len(snaps.listing())
+    report["current"] = None
+    if current is not None:
+        from index_data.snapshots import read_manifest
+
+        manifest = read_manifest(snaps.path(current))
+        report["current"] = {
+            "id": current,
+            "created_at": manifest.get("created_at"),
+            "article_count": manifest.get("article_count"),
+            "store_rev": manifest.get("store_rev"),
+            "size_bytes": sum(f["size"] for f in manifest.get("files", {}).values()),
+            "build_seconds": manifest.get("seconds"),
+            "related": manifest.get("related"),
+            "versions": manifest.get("versions"),
+        }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    st = report["store"]
+    click.echo(
+        f"store: {st['articles']} articles (rev {st['rev']}), {st['size_bytes'] / 1e6:.1f} MB"
+    )
+    cur = report["current"]
+    if cur is None:
+        click.echo("current snapshot: none published")
+    else:
+        click.echo(
+            f"current snapshot: {cur['id']} ({cur['article_count']} articles, "
+            f"{cur['size_bytes'] / 1e6:.1f} MB, built {cur['created_at']})"
+        )
+        click.echo("versions: " + ", ".join(f"{k} {v}" for k, v in cur["versions"].items()))
+    click.echo(f"snapshots on disk: {report['snapshots']}")
+
+
+@cli.command()
+@click.option("--host", help="Overrides GUPSHUP_HOST.")
+@click.option("--port", type=int, help="Overrides GUPSHUP_PORT.")
+@click.option("--workers", type=click.IntRange(min=1), help="Overrides GUPSHUP_WORKERS.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the HTTP API (uvicorn; every worker follows CURRENT)."""
+    import uvicorn
+
+    settings = settings_of(ctx)
+    # Worker processes build their own Settings from the environment: pass ours down.
+    os.environ["GUPSHUP_DATA_DIR"] = str(settings.data_dir.resolve())
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+def main() -> None:
+    cli(prog_name="gupshup")

@@ -1,0 +1,160 @@
+"""Answer the read requests (search, article, related) the same way for HTTP and the CLI."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Literal
+
+from api.errors import InvalidParameter, NotFound
+from api.schemas import (
+    ArticleResponse,
+    RelatedItem,
+    RelatedResponse,
+    SearchHit,
+    SearchResponse,
+)
+from api.settings import Settings
+from index_data.article import parse_published_at
+from index_data.errors import InvalidArticle
+from index_data.snapshot import RelatedEntry, RelatedFilter, Snapshot
+from search.index import SearchRequest
+from search.query import Filters
+
+
+def _date(value: str | None, field: str, *, end_of_day: bool) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = parse_published_at(value)
+    except InvalidArticle:
+        raise InvalidParameter(
+            f"{field} must be an ISO 8601 date or datetime, e.g. 2025-03-14", field=field
+        ) from None
+    if end_of_day and len(value.strip()) == 10:
+        # `to=2025-03-14` means the whole of that day.
+        parsed += timedelta(days=1) - timedelta(microseconds=1)
+    return parsed
+
+
+def check_query(q: str, settings: Settings) -> str:
+    text = " ".join(q.split())
+    if not text:
+        raise InvalidParameter("q must not be empty", field="q")
+    if len(q) > settings.max_query_chars:
+        raise InvalidParameter(f"q is longer than {settings.max_query_chars} characters", field="q")
+    return text
+
+
+def search(
+    snapshot: Snapshot,
+    settings: Settings,
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    category: str | None = None,
+    author: str | None = None,
+    tag: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: Literal["relevance", "newest"] = "relevance",
+) -> SearchResponse:
+    started = time.perf_counter()
+    text = check_query(q, settings)
+    if per_page > settings.max_per_page:
+        raise InvalidParameter(f"per_page must be at most {settings.max_per_page}", "per_page")
+    if page * per_page > settings.max_result_depth:
+        raise InvalidParameter(
+            f"page x per_page must be at most {settings.max_result_depth}; narrow the search",
+            field="page",
+        )
+    filters = Filters(
+        category=category or None,
+        author=author or None,
+        tag=tag or None,
+        date_from=_date(date_from, "from", end_of_day=False),
+        date_to=_date(date_to, "to", end_of_day=True),
+    )
+    results = snapshot.search(
+        SearchRequest(text=text, page=page, per_page=per_page, filters=filters, sort=sort)
+    )
+    return SearchResponse(
+        query=text,
+        corrected_query=None,
+        total=results.total,
+        page=page,
+        per_page=per_page,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        snapshot_id=snapshot.id,
+        hits=[SearchHit(**vars(hit)) for hit in results.hits],
+        facets=results.facets,
+    )
+
+
+def article(snapshot: Snapshot, article_id: str) -> ArticleResponse:
+    stored = snapshot.article(article_id)
+    if stored is None:
+        raise NotFound(f"no article with id {article_id!r}", field="id")
+    tags = [t.strip() for t in stored.get("tags", "").split(",") if t.strip()]
+    return ArticleResponse(
+        id=stored["id"],
+        title=stored["title"],
+        body=stored.get("body", ""),
+        url=stored.get("url"),
+        category=stored.get("category"),
+        tags=tags,
+        author=stored.get("author"),
+        published_at=stored.get("published_at_text"),
+        source=stored.get("source"),
+        lang=stored.get("lang"),
+        snapshot_id=snapshot.id,
+    )
+
+
+def _items(entries: list[RelatedEntry]) -> list[RelatedItem]:
+    return [
+        RelatedItem(
+            id=e.id,
+            title=e.title,
+            url=e.url,
+            category=e.category,
+            published_at=e.published_at,
+            score=e.score,
+            shared_terms=list(e.shared_terms),
+        )
+        for e in entries
+    ]
+
+
+def _check_limit(limit: int, settings: Settings) -> None:
+    if not 1 <= limit <= settings.max_related:
+        raise InvalidParameter(f"limit must be between 1 and {settings.max_related}", "limit")
+
+
+def related(
+    snapshot: Snapshot,
+    settings: Settings,
+    article_id: str,
+    *,
+    limit: int = 5,
+    category: str | None = None,
+    max_age_days: int | None = None,
+) -> RelatedResponse:
+    _check_limit(limit, settings)
+    entries = snapshot.related(
+        article_id, limit, RelatedFilter(category=category or None, max_age_days=max_age_days)
+    )
+    if entries is None:
+        raise NotFound(f"no article with id {article_id!r}", field="id")
+    return RelatedResponse(id=article_id, snapshot_id=snapshot.id, items=_items(entries))
+
+
+def related_to_draft(
+    snapshot: Snapshot, settings: Settings, title: str, body: str, *, limit: int = 5
+) -> RelatedResponse:
+    _check_limit(limit, settings)
+    if not (title.strip() or body.strip()):
+        raise InvalidParameter("a draft needs a title or a body", field="title")
+    entries = snapshot.related_to_text(title, body, limit)
+    return RelatedResponse(id=None, snapshot_id=snapshot.id, items=_items(entries))

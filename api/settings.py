@@ -1,0 +1,63 @@
+"""Settings: one object built at the edge (environment, prefix GUPSHUP_) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; the README lists each one (a test checks that)."""
+
+    model_config = SettingsConfigDict(env_prefix="GUPSHUP_", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("var"), description="Folder for everything the engine writes: store, snapshots."
+    )
+    host: str = Field("127.0.0.1", description="Address `gupshup serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `gupshup serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes for `gupshup serve`.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the server and CLI."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser, comma-separated "
+        "(e.g. https://news.example,https://www.news.example).",
+    )
+    cache_max_age: int = Field(
+        60, ge=0, description="Seconds browsers and CDNs may cache GET answers."
+    )
+    max_query_chars: int = Field(200, ge=1, description="Longest accepted search query.")
+    max_per_page: int = Field(50, ge=1, description="Largest `per_page` of a search.")
+    max_result_depth: int = Field(
+        1000, ge=1, description="Deepest result reachable by paging (page x per_page)."
+    )
+    max_related: int = Field(50, ge=1, description="Largest `limit` of a related list.")
+    snapshot_poll_seconds: float = Field(
+        1.0, gt=0, description="How often each worker checks CURRENT for a new snapshot."
+    )
+    related_k: int = Field(
+        20, ge=1, le=200, description="Neighbours precomputed per article at build time."
+    )
+    duplicate_threshold: float = Field(
+        0.8, gt=0, le=1, description="Cosine at or above which two articles count as duplicates."
+    )
+    title_weight: float = Field(
+        2.0, ge=0, description="Weight of the title against the body in related-article vectors."
+    )
+    index_procs: int = Field(1, ge=1, le=16, description="Processes Whoosh indexes with.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "articles.db"

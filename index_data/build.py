@@ -1,0 +1,173 @@
+"""Build a complete snapshot (search + related) from one read of the store, then publish it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from index_data.article import Article
+from index_data.errors import SnapshotError
+from index_data.snapshots import SnapshotDir, fsync_dir, new_snapshot_id, write_manifest
+from index_data.store import ArticleStore
+from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
+from search.build import build_index
+from search.schema import SCHEMA_VERSION, SearchDoc
+
+# (stage, items just done, stage total): lets the CLI draw progress bars and jobs report counts.
+Progress = Callable[[str, int, int], None]
+CATALOG = "catalog.json"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    related: RelatedConfig = field(default_factory=RelatedConfig)
+    index_procs: int = 1
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    snapshot_id: str
+    article_count: int
+    seconds: dict[str, float]
+    size_bytes: int
+    published: bool
+
+
+def search_doc(article: Article) -> SearchDoc:
+    published = article.published_datetime()
+    return SearchDoc(
+        id=article.id,
+        title=article.title,
+        body=article.body,
+        url=article.url,
+        category=article.category,
+        tags=article.tags,
+        author=article.author,
+        published_at=article.published_wall_clock(),
+        published_ts=published.replace(tzinfo=UTC).timestamp() if published else None,
+        published_at_text=article.published_at,
+        source=article.source,
+        lang=article.lang,
+    )
+
+
+def catalog_entry(article: Article) -> dict[str, Any]:
+    """What a Related Articles item shows, kept beside the neighbour lists."""
+    published = article.published_datetime()
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "category": article.category,
+        "published_at": article.published_at,
+        "published_ts": published.replace(tzinfo=UTC).timestamp() if published else None,
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for dist in ("whoosh-reloaded", "scikit-learn", "numpy", "scipy", "gupshup-search"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "unknown"
+    return found
+
+
+def build_snapshot(
+    data_dir: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    publish: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build a snapshot of everything in the store; the live snapshot is untouched on failure."""
+    config = config or BuildConfig()
+    snapshots = SnapshotDir(data_dir)
+    report = progress or (lambda stage, done, total: None)
+    snapshot_id = new_snapshot_id()
+    with snapshots.build_lock(f"build {snapshot_id}"):
+        snapshots.clear_staging()
+        staging = snapshots.staging / snapshot_id
+        try:
+            result = _build_into(staging, snapshot_id, data_dir, config, report)
+            snapshots.snapshots.mkdir(parents=True, exist_ok=True)
+            staging.rename(snapshots.snapshots / snapshot_id)
+            fsync_dir(snapshots.snapshots)
+        except OSError as exc:
+            raise SnapshotError(f"build {snapshot_id} failed: {exc}") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if publish:
+            snapshots.publish(snapshot_id)
+    return BuildResult(
+        snapshot_id, result["article_count"], result["seconds"], result["size_bytes"], publish
+    )
+
+
+def _build_into(
+    staging: Path, snapshot_id: str, data_dir: str | Path, config: BuildConfig, report: Progress
+) -> dict[str, Any]:
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    with ArticleStore(Path(data_dir) / "articles.db") as store:
+        read = store.read_all()
+    articles = read.articles
+    if not articles:
+        raise SnapshotError("the article store is empty: run `gupshup ingest PATH` first")
+    total = len(articles)
+    seconds["read"] = time.perf_counter() - started
+    staging.mkdir(parents=True)
+
+    mark = time.perf_counter()
+    build_index(
+        staging / "search",
+        (search_doc(a) for a in articles),
+        procs=config.index_procs,
+        on_doc=lambda: report("search index", 1, total),
+    )
+    seconds["search_index"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    stats = build_related(
+        staging / "related",
+        [(a.id, a.title, a.body) for a in articles],
+        config.related,
+        on_rows=lambda rows: report("related lists", rows, total),
+    )
+    seconds["related_fit"] = stats.fit_seconds
+    seconds["related_neighbours"] = stats.neighbours_seconds
+    seconds["related"] = time.perf_counter() - mark
+
+    catalog = [catalog_entry(a) for a in articles]
+    (staging / CATALOG).write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    seconds["total"] = time.perf_counter() - started
+    manifest = write_manifest(
+        staging,
+        {
+            "id": snapshot_id,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "article_count": total,
+            "store_rev": read.rev,
+            "search_schema_version": SCHEMA_VERSION,
+            "related_format_version": FORMAT_VERSION,
+            "related": {
+                "vocabulary": stats.vocabulary,
+                "duplicate_groups": stats.duplicate_groups,
+                "k": config.related.k,
+                "duplicate_threshold": config.related.duplicate_threshold,
+            },
+            "versions": versions(),
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        },
+    )
+    size = sum(f["size"] for f in manifest["files"].values())
+    return {"article_count": total, "seconds": seconds, "size_bytes": size}

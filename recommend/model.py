@@ -1,0 +1,200 @@
+"""Build the related-articles artefacts into a folder, and open them read-only to answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from recommend import ModelUnavailable, UnknownArticle
+from recommend.neighbours import build_neighbours
+from recommend.vectorize import (
+    VectorizerConfig,
+    fit_vectorizer,
+    restore_vectorizer,
+    transform,
+)
+
+FORMAT_VERSION = 1
+SHARED_TERMS = 5
+
+
+@dataclass(frozen=True)
+class RelatedConfig:
+    k: int = 20
+    duplicate_threshold: float = 0.8
+    vectorizer: VectorizerConfig = field(default_factory=VectorizerConfig)
+
+
+@dataclass(frozen=True)
+class RelatedStats:
+    articles: int
+    vocabulary: int
+    duplicate_groups: int
+    fit_seconds: float
+    neighbours_seconds: float
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    id: str
+    score: float
+    shared_terms: tuple[str, ...]
+
+
+def build_related(
+    path: str | Path,
+    docs: Sequence[tuple[str, str, str]],
+    config: RelatedConfig,
+    on_rows: Callable[[int], None] | None = None,
+) -> RelatedStats:
+    """Fit TF-IDF on `(id, title, body)` triples and write vectors and neighbour lists."""
+    import time
+
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = [d[0] for d in docs]
+    titles = [d[1] for d in docs]
+    bodies = [d[2] for d in docs]
+    started = time.perf_counter()
+    if docs:
+        vectorizer = fit_vectorizer(titles, bodies, config.vectorizer)
+        matrix = transform(vectorizer, titles, bodies, config.vectorizer)
+        vocabulary = vectorizer.get_feature_names_out().tolist()
+        idf = vectorizer.idf_.astype(np.float32)
+    else:
+        vocabulary, idf = [], np.zeros(0, dtype=np.float32)
+        matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+    fitted = time.perf_counter()
+    neighbours = build_neighbours(matrix, config.k, config.duplicate_threshold, on_rows)
+    done = time.perf_counter()
+    np.save(folder / "neighbours.npy", neighbours.indices)
+    np.save(folder / "scores.npy", neighbours.scores)
+    np.save(folder / "groups.npy", neighbours.groups)
+    np.save(folder / "idf.npy", idf)
+    np.save(folder / "matrix_data.npy", matrix.data.astype(np.float32))
+    np.save(folder / "matrix_indices.npy", matrix.indices.astype(np.int32))
+    np.save(folder / "matrix_indptr.npy", matrix.indptr.astype(np.int64))
+    _write_json(folder / "ids.json", ids)
+    _write_json(folder / "vocabulary.json", vocabulary)
+    params = {
+        "format_version": FORMAT_VERSION,
+        "k": config.k,
+        "duplicate_threshold": config.duplicate_threshold,
+        "vectorizer": config.vectorizer.to_json(),
+        "shape": [matrix.shape[0], matrix.shape[1]],
+    }
+    _write_json(folder / "params.json", params)
+    group_count = int(np.sum(np.bincount(neighbours.groups) > 1)) if len(ids) else 0
+    return RelatedStats(len(ids), len(vocabulary), group_count, fitted - started, done - fitted)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+
+class RelatedModel:
+    """Neighbour lists and vectors of one snapshot, memory-mapped; lookups are O(k)."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+            self.ids: list[str] = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+            self.vocabulary: list[str] = json.loads(
+                (folder / "vocabulary.json").read_text(encoding="utf-8")
+            )
+
+            def load(name: str) -> np.ndarray:
+                return np.load(folder / name, mmap_mode="r", allow_pickle=False)  # type: ignore[no-any-return]
+
+            self.neighbours = load("neighbours.npy")
+            self.scores = load("scores.npy")
+            self.groups = load("groups.npy")
+            shape = tuple(params["shape"])
+            self.matrix = sparse.csr_matrix(
+                (load("matrix_data.npy"), load("matrix_indices.npy"), load("matrix_indptr.npy")),
+                shape=shape,
+            )
+            idf = np.asarray(load("idf.npy"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailable(f"cannot open related model at {folder}: {exc}") from exc
+        self.config = RelatedConfig(
+            k=params["k"],
+            duplicate_threshold=params["duplicate_threshold"],
+            vectorizer=VectorizerConfig(**params["vectorizer"]),
+        )
+        self.row_of = {article_id: row for row, article_id in enumerate(self.ids)}
+        self._vectorizer = (
+            restore_vectorizer(self.vocabulary, idf, self.config.vectorizer) if self.ids else None
+        )
+
+    @classmethod
+    def open(cls, path: str | Path) -> RelatedModel:
+        return cls(Path(path))
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self.row_of
+
+    def related(
+        self,
+        article_id: str,
+        limit: int,
+        keep: Callable[[str], bool] | None = None,
+    ) -> list[RelatedItem]:
+        """The precomputed neighbours of an article, best first; `keep` filters candidates."""
+        row = self.row_of.get(article_id)
+        if row is None:
+            raise UnknownArticle(f"no related list for article {article_id!r}")
+        items: list[RelatedItem] = []
+        for col, score in zip(self.neighbours[row], self.scores[row], strict=True):
+            if col < 0 or len(items) == limit:
+                break
+            other = self.ids[col]
+            if keep is None or keep(other):
+                terms = self._shared_terms(self.matrix[row], int(col))
+                items.append(RelatedItem(other, round(float(score), 4), terms))
+        return items
+
+    def related_to_text(
+        self,
+        title: str,
+        body: str,
+        limit: int,
+        keep: Callable[[str], bool] | None = None,
+    ) -> list[RelatedItem]:
+        """Articles most similar to a draft that is not in the model, from the saved vectorizer."""
+        if self._vectorizer is None:
+            return []
+        vector = transform(self._vectorizer, [title], [body], self.config.vectorizer)
+        if vector.nnz == 0:
+            return []
+        scores = np.asarray((self.matrix @ vector.T).todense()).ravel()
+        # A draft identical to a published story is that story, not a related one.
+        scores[scores >= self.config.duplicate_threshold] = 0.0
+        order = np.argsort(-scores, kind="stable")
+        items: list[RelatedItem] = []
+        seen_groups: set[int] = set()
+        for col in order:
+            if scores[col] <= 0 or len(items) == limit:
+                break
+            group = int(self.groups[col])
+            other = self.ids[col]
+            if group in seen_groups or (keep is not None and not keep(other)):
+                continue
+            seen_groups.add(group)
+            terms = self._shared_terms(vector, int(col))
+            items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
+        return items
+
+    def _shared_terms(self, vector: sparse.csr_matrix, col: int) -> tuple[str, ...]:
+        """The terms that contribute most to the cosine of `vector` and row `col`."""
+        product = vector.multiply(self.matrix[col]).tocoo()
+        if product.nnz == 0:
+            return ()
+        best = np.argsort(-product.data, kind="stable")[:SHARED_TERMS]
+        return tuple(self.vocabulary[int(product.col[i])] for i in best)

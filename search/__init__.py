@@ -1,0 +1,18 @@
+"""Full-text search on Whoosh: schema, analyzers, build, open read-only, query, highlight.
+
+Knows nothing of storage, settings or HTTP: it takes paths and plain documents and returns
+small frozen dataclasses.
+
+Exception tree::
+
+    SearchError
+    └── IndexUnavailable   the index folder is missing or cannot be opened
+"""
+
+
+class SearchError(Exception):
+    """Base of every error the search package raises on purpose."""
+
+
+class IndexUnavailable(SearchError):
+    """The index folder is missing or cannot be opened."""

@@ -1,0 +1,70 @@
+"""Analyzers: Unicode-aware tokenizing that keeps Devanagari words whole, folding, stemming."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import (
+    Analyzer,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.analysis.filters import STOP_WORDS
+
+# `\w` alone splits Hindi words at vowel signs and virama (they are combining marks, not
+# letters), so the Devanagari block is added explicitly, minus the dandas (U+0964/U+0965),
+# which are sentence punctuation.
+TOKEN_PATTERN = r"[\w\u0900-\u0963\u0966-\u097F]+"
+NUKTA = "\u093c"
+# Leftovers of English contractions and possessives ("SRK's", "don't") once split at the
+# apostrophe; single characters are otherwise kept, because "Pathaan 2" needs its "2".
+CONTRACTION_PARTS = frozenset({"s", "t", "d", "ll", "re", "ve", "m"})
+ENGLISH_STOP_WORDS = frozenset(STOP_WORDS) | CONTRACTION_PARTS
+
+
+def fold(text: str) -> str:
+    """NFC, Devanagari nukta removed (ख़ matches ख), Latin accents removed (é matches e)."""
+    text = unicodedata.normalize("NFC", text).replace(NUKTA, "")
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if "\u00c0" <= ch <= "\u024f":
+            ch = unicodedata.normalize("NFD", ch)[0]
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out).replace(NUKTA, ""))
+
+
+class FoldFilter(Filter):  # type: ignore[misc]
+    """Applies `fold` to every token's text."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+def news_analyzer() -> Analyzer:
+    """Stemmed English analysis for titles and bodies; Devanagari words pass through whole."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | FoldFilter()
+        | StopFilter(stoplist=ENGLISH_STOP_WORDS, minsize=1)
+        | StemFilter()
+    )
+
+
+def name_analyzer() -> Analyzer:
+    """Unstemmed analysis for names (authors): folding and lowercase only."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | FoldFilter()
+
+
+def tokens(analyzer: Analyzer, text: str) -> list[str]:
+    """The terms `analyzer` makes of `text` (for query building and tests)."""
+    return [token.text for token in analyzer(text)]

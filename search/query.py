@@ -1,0 +1,175 @@
+"""Turn what a reader types into Whoosh queries; never raises on odd input.
+
+Plain words, `"quoted phrases"`, `-exclusions` and `field:value` are understood. Anything else
+(an unbalanced quote, a `field:` with no value, an unknown field, `*`, `~`, operators) falls
+back to plain words: a search box must not answer a typo with an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from whoosh import query as wq
+from whoosh.analysis import Analyzer
+
+from search.analysis import name_analyzer, news_analyzer, tokens
+from search.schema import key
+
+# Query-time field weights: a word in the headline says more about the story than one in
+# the body. Tuned by the relevance work; these are the served defaults.
+FIELD_WEIGHTS: dict[str, float] = {"title": 2.5, "body": 1.0, "tags": 1.5, "author": 1.0}
+FIELD_ALIASES = {
+    "title": "title",
+    "body": "body",
+    "text": "body",
+    "tag": "tags",
+    "tags": "tags",
+    "author": "author",
+    "by": "author",
+    "category": "category",
+    "section": "category",
+    "id": "id",
+    "lang": "lang",
+}
+EXACT_FIELDS = {"category", "id", "lang"}
+MAX_CLAUSES = 32
+
+_NEWS = news_analyzer()
+_NAMES = name_analyzer()
+_TOKEN = re.compile(r'(-?)(?:([A-Za-z_]+):)?("([^"]*)"|\S+)')
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One unit of a reader's query: a word or phrase, maybe tied to a field, maybe negated."""
+
+    text: str
+    field: str | None = None
+    phrase: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Exact filters from the request (not from the query text)."""
+
+    category: str | None = None
+    author: str | None = None
+    tag: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+def parse(text: str) -> list[Clause]:
+    """Split a query string into clauses; malformed syntax degrades to plain words."""
+    if text.count('"') % 2:
+        text = text.replace('"', " ")
+    clauses: list[Clause] = []
+    for match in _TOKEN.finditer(text):
+        negated, field_name, whole, quoted = match.groups()
+        field = FIELD_ALIASES.get(field_name.lower()) if field_name else None
+        value = quoted if quoted is not None else whole
+        if field_name and field is None:
+            # Unknown field: the reader meant words ("re:union" -> "re union").
+            clauses.append(Clause(field_name, negated=bool(negated)))
+            field_name = None
+        if not value.strip(' "'):
+            if field_name:
+                clauses.append(Clause(field_name))
+            continue
+        clauses.append(
+            Clause(value.strip(), field=field, phrase=quoted is not None, negated=bool(negated))
+        )
+    return clauses[:MAX_CLAUSES]
+
+
+def _field_query(field: str, text: str, boost: float, phrase: bool) -> wq.Query | None:
+    if field in EXACT_FIELDS:
+        return wq.Term(field, key(text) if field == "category" else text.strip())
+    analyzer: Analyzer = _NAMES if field == "author" else _NEWS
+    terms = tokens(analyzer, text)
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return wq.Term(field, terms[0], boost=boost)
+    if phrase:
+        return wq.Phrase(field, terms, boost=boost)
+    # An unquoted word that splits ("spider-man", "9/11") wants its parts near each other,
+    # but a Phrase would be too strict for the search box: require all parts.
+    return wq.And([wq.Term(field, t) for t in terms], boost=boost)
+
+
+def clause_query(clause: Clause) -> wq.Query | None:
+    """The Whoosh query for one clause (ignoring its negation), or None if it has no terms."""
+    if clause.field is not None:
+        return _field_query(clause.field, clause.text, 1.0, clause.phrase)
+    # A word that is only stop words in the text fields carries no meaning: drop it, or the
+    # author field (which keeps stop words) would make "the" a required term.
+    if not tokens(_NEWS, clause.text):
+        return None
+    parts = [
+        q
+        for f, w in FIELD_WEIGHTS.items()
+        if (q := _field_query(f, clause.text, w, clause.phrase)) is not None
+    ]
+    return wq.Or(parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The tiers of a search-box query: `strict` (every clause) ranks above `loose` (any)."""
+
+    strict: wq.Query | None
+    loose: wq.Query | None
+    exclude: wq.Query | None
+
+    @property
+    def tiered(self) -> bool:
+        return self.strict is not None and self.loose is not None and self.strict != self.loose
+
+
+def plan(text: str) -> QueryPlan:
+    """Build the strict and loose queries for a reader's text."""
+    positives: list[wq.Query] = []
+    required: list[wq.Query] = []
+    negatives: list[wq.Query] = []
+    for clause in parse(text):
+        query = clause_query(clause)
+        if query is None:
+            continue
+        if clause.negated:
+            negatives.append(query)
+        elif clause.field is not None:
+            required.append(query)
+        else:
+            positives.append(query)
+    exclude = wq.Or(negatives) if negatives else None
+    if not positives and not required:
+        return QueryPlan(None, None, exclude)
+    strict = (
+        wq.And(required + positives) if len(required + positives) > 1 else (required + positives)[0]
+    )
+    if len(positives) <= 1:
+        return QueryPlan(strict, strict, exclude)
+    loose: wq.Query = wq.Or(positives)
+    if required:
+        loose = wq.And([*required, loose])
+    return QueryPlan(strict, loose, exclude)
+
+
+def filter_query(filters: Filters) -> wq.Query | None:
+    """The exact filters of a request as one Whoosh query (None when there are none)."""
+    parts: list[wq.Query] = []
+    if filters.category:
+        parts.append(wq.Term("category", key(filters.category)))
+    if filters.author:
+        parts.append(wq.Term("author_key", key(filters.author)))
+    if filters.tag:
+        parts.append(wq.Term("tag_key", key(filters.tag)))
+    if filters.date_from or filters.date_to:
+        parts.append(wq.DateRange("published_at", filters.date_from, filters.date_to))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)

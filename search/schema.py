@@ -1,0 +1,79 @@
+"""The Whoosh schema and the document shape the index is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from search.analysis import name_analyzer, news_analyzer
+
+SCHEMA_VERSION = 1
+UNDATED = -(2**62)
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """What the index needs of one article (plain values, no storage types)."""
+
+    id: str
+    title: str
+    body: str
+    url: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    published_at: datetime | None = None  # wall-clock time as published (date filters)
+    published_ts: float | None = None  # seconds since the epoch, UTC (sorting)
+    published_at_text: str | None = None
+    source: str | None = None
+    lang: str | None = None
+
+
+def build_schema() -> Schema:
+    news = news_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=news, stored=True, phrase=True),
+        body=TEXT(analyzer=news, stored=True, phrase=True),
+        # Searchable words of the tags, and the exact tags for filtering.
+        tags=TEXT(analyzer=news, stored=True, phrase=True),
+        tag_key=KEYWORD(commas=True, lowercase=True),
+        author=TEXT(analyzer=name_analyzer(), stored=True, phrase=True),
+        author_key=ID(),
+        category=ID(stored=True, sortable=True),
+        published_at=DATETIME(),
+        # Seconds since the epoch, UNDATED when there is no date: sorting on it puts undated
+        # stories last under "newest" (a missing DATETIME value would sort first).
+        sort_date=NUMERIC(bits=64, sortable=True, signed=True),
+        published_at_text=STORED(),
+        url=STORED(),
+        source=STORED(),
+        lang=ID(stored=True),
+    )
+
+
+def key(value: str) -> str:
+    """The exact-match form of a filter value (category, author, tag)."""
+    return " ".join(value.split()).lower()
+
+
+def doc_fields(doc: SearchDoc) -> dict[str, object]:
+    """The keyword arguments for `writer.add_document` (empty values are left out)."""
+    fields: dict[str, object] = {"id": doc.id, "title": doc.title, "body": doc.body}
+    optional: dict[str, object | None] = {
+        "url": doc.url,
+        "category": key(doc.category) if doc.category else None,
+        "tags": ", ".join(doc.tags) if doc.tags else None,
+        "tag_key": ",".join(key(t) for t in doc.tags) if doc.tags else None,
+        "author": doc.author,
+        "author_key": key(doc.author) if doc.author else None,
+        "published_at": doc.published_at,
+        "sort_date": (int(doc.published_ts) if doc.published_ts is not None else UNDATED),
+        "published_at_text": doc.published_at_text,
+        "source": doc.source,
+        "lang": doc.lang,
+    }
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    return fields

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index_data.article import article_from_record
+from index_data.build import build_snapshot
+from index_data.errors import (
+    BrokenSnapshot,
+    BuildInProgress,
+    InvalidSnapshotId,
+    SnapshotError,
+    SnapshotNotFound,
+)
+from index_data.snapshot import Snapshot
+from index_data.snapshots import SnapshotDir
+from index_data.store import ArticleStore
+from search.index import SearchRequest
+from tests.conftest import ARTICLES, ingest
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    ingest(tmp_path, ARTICLES)
+    return tmp_path
+
+
+def titles_for(data_dir: Path, text: str) -> list[str]:
+    snap = Snapshot.open_current(data_dir)
+    try:
+        return [h.id for h in snap.search(SearchRequest(text)).hits]
+    finally:
+        snap.close()
+
+
+def test_build_publish_and_roll_back(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    first = build_snapshot(data_dir, publish=True)
+    assert snaps.current_id() == first.snapshot_id
+    manifest = json.loads((snaps.path(first.snapshot_id) / "manifest.json").read_text())
+    assert manifest["article_count"] == 12
+    assert set(manifest["versions"]) >= {"python", "whoosh-reloaded", "scikit-learn"}
+    assert (
+        "search/" in " ".join(manifest["files"]) and "related/neighbours.npy" in manifest["files"]
+    )
+    assert titles_for(data_dir, "quiz") == ["markup-title"]
+
+    with ArticleStore(data_dir / "articles.db") as store:
+        store.upsert_many(
+            [
+                article_from_record(
+                    {"id": "new-quiz", "title": "Another quiz night", "body": "A quiz about films."}
+                )
+            ]
+        )
+    second = build_snapshot(data_dir)  # built, not yet published
+    assert snaps.current_id() == first.snapshot_id
+    snaps.publish(second.snapshot_id)
+    assert sorted(titles_for(data_dir, "quiz")) == ["markup-title", "new-quiz"]
+
+    snaps.publish(first.snapshot_id)  # rollback
+    assert titles_for(data_dir, "quiz") == ["markup-title"]
+    listed = snaps.listing()
+    assert [i.id for i in listed] == [second.snapshot_id, first.snapshot_id]
+    assert [i.current for i in listed] == [False, True]
+
+
+def test_interrupted_build_leaves_the_live_snapshot_serving(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    live = build_snapshot(data_dir, publish=True)
+
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if stage == "related lists":
+            raise KeyboardInterrupt  # what Ctrl-C or a dying process does mid-build
+
+    with pytest.raises(KeyboardInterrupt):
+        build_snapshot(data_dir, publish=True, progress=interrupt)
+    assert snaps.current_id() == live.snapshot_id
+    assert [i.id for i in snaps.listing()] == [live.snapshot_id]
+    assert not any(snaps.staging.iterdir())
+    assert titles_for(data_dir, "quiz") == ["markup-title"]
+    # And the lock is free: the next build succeeds.
+    assert build_snapshot(data_dir).article_count == 12
+
+
+def test_leftovers_of_a_killed_build_are_ignored_and_cleared(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    live = build_snapshot(data_dir, publish=True)
+    # A build killed with -9 leaves a staging folder; one killed mid-rename could leave a
+    # snapshot folder without its manifest. Neither is listed, published or kept.
+    (snaps.staging / "20200101T000000000Z-aaaaaa" / "search").mkdir(parents=True)
+    half = snaps.snapshots / "20200101T000000000Z-bbbbbb"
+    shutil.copytree(snaps.path(live.snapshot_id), half)
+    (half / "manifest.json").unlink()
+    assert [i.id for i in snaps.listing()] == [live.snapshot_id]
+    with pytest.raises(BrokenSnapshot, match="incomplete"):
+        snaps.publish(half.name)
+    build_snapshot(data_dir)
+    assert not any(snaps.staging.iterdir())
+    assert snaps.current_id() == live.snapshot_id
+
+
+def test_damaged_snapshot_is_refused(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    good = build_snapshot(data_dir, publish=True)
+    bad = build_snapshot(data_dir)
+    target = snaps.path(bad.snapshot_id) / "related" / "scores.npy"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(BrokenSnapshot, match=r"related/scores\.npy does not match its checksum"):
+        snaps.publish(bad.snapshot_id)
+    truncated = snaps.path(bad.snapshot_id) / "catalog.json"
+    truncated.write_bytes(truncated.read_bytes()[:10])
+    with pytest.raises(BrokenSnapshot, match=r"catalog\.json has 10 bytes"):
+        Snapshot.open(snaps.path(bad.snapshot_id))
+    assert snaps.current_id() == good.snapshot_id
+
+
+def test_one_build_at_a_time(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    with snaps.build_lock("test holder"), pytest.raises(BuildInProgress, match="test holder"):
+        build_snapshot(data_dir)
+    assert build_snapshot(data_dir).article_count == 12
+
+
+def test_ids_are_validated_before_touching_disk(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    for bad in ("../../etc", "", "20250101T000000000Z-abc/../x"):
+        with pytest.raises(InvalidSnapshotId):
+            snaps.publish(bad)
+    with pytest.raises(SnapshotNotFound):
+        snaps.publish("20200101T000000000Z-cccccc")
+    with pytest.raises(SnapshotNotFound):
+        snaps.current_path()
+
+
+def test_empty_store_is_not_built(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="store is empty"):
+        build_snapshot(tmp_path)
+    assert not os.path.exists(tmp_path / "snapshots") or not any((tmp_path / "snapshots").iterdir())
+
+
+def test_prune_keeps_current_and_newest(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    oldest = build_snapshot(data_dir, publish=True).snapshot_id
+    middle = build_snapshot(data_dir).snapshot_id
+    newest = build_snapshot(data_dir).snapshot_id
+    assert snaps.prune(keep=1) == [middle]
+    assert [i.id for i in snaps.listing()] == [newest, oldest]

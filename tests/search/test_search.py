@@ -1,0 +1,150 @@
+"""Search ranking and behaviour on the fixture corpus, against hand-ranked expectations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from index_data.snapshot import Snapshot
+from search.index import SearchRequest
+from search.query import Filters, parse
+
+
+def ids(snapshot: Snapshot, text: str, **kwargs: object) -> list[str]:
+    return [h.id for h in snapshot.search(SearchRequest(text, **kwargs)).hits]  # type: ignore[arg-type]
+
+
+def test_all_words_rank_first_then_partial_matches(snapshot: Snapshot) -> None:
+    got = ids(snapshot, "tom cruise train")
+    # Only the stunt story and its syndicated copy have all three words; the premiere has
+    # two (tom, cruise); the Mumbai train film and the cruise-ship show one each.
+    assert set(got[:2]) == {"cruise-train-stunt", "cruise-train-stunt-wire"}
+    assert got[2] == "cruise-premiere"
+    assert set(got[3:]) == {"mumbai-local-train-film", "cruise-ship-reality-show"}
+
+
+def test_title_match_outranks_body_only_match(snapshot: Snapshot) -> None:
+    # "spy" is in the headline of the stunt story and its copy; five others have it in the
+    # body only.
+    got = ids(snapshot, "spy")
+    assert len(got) == 7
+    assert set(got[:2]) == {"cruise-train-stunt", "cruise-train-stunt-wire"}
+
+
+def test_phrase_exclusion_and_fields(snapshot: Snapshot) -> None:
+    assert set(ids(snapshot, '"tom cruise"')) == {
+        "cruise-train-stunt",
+        "cruise-train-stunt-wire",
+        "cruise-premiere",
+    }
+    assert ids(snapshot, "train -cruise") == ["mumbai-local-train-film"]
+    assert set(ids(snapshot, "category:bollywood pathaan")) == {
+        "pathaan-2-announced",
+        "pathaan-2-trailer",
+    }
+    assert ids(snapshot, "title:trailer") == ["pathaan-2-trailer"]
+    assert ids(snapshot, 'author:"meera shah" prices') == ["streaming-price-rise"]
+
+
+def test_sort_newest(snapshot: Snapshot) -> None:
+    got = snapshot.search(SearchRequest("pathaan", sort="newest"))
+    assert [h.id for h in got.hits] == [
+        "pathaan-2-box-office",
+        "pathaan-2-trailer",
+        "pathaan-2-announced",
+    ]
+    assert all(h.score is None for h in got.hits)
+
+
+def test_filters(snapshot: Snapshot) -> None:
+    assert set(ids(snapshot, "spy", filters=Filters(category="Hollywood"))) == {
+        "cruise-train-stunt",
+        "cruise-train-stunt-wire",
+        "cruise-premiere",
+    }
+    assert set(ids(snapshot, "spy", filters=Filters(author="priya menon"))) == {
+        "pathaan-2-announced",
+        "pathaan-2-trailer",
+    }
+    assert ids(snapshot, "spy", filters=Filters(tag="Box Office")) == ["pathaan-2-box-office"]
+    window = Filters(date_from=datetime(2025, 5, 1), date_to=datetime(2025, 9, 30))
+    assert set(ids(snapshot, "spy", filters=window)) == {
+        "cruise-train-stunt",
+        "cruise-train-stunt-wire",
+        "cruise-premiere",
+        "pathaan-2-trailer",
+    }
+
+
+def test_facets_and_pages_cover_the_whole_result_set(snapshot: Snapshot) -> None:
+    whole = snapshot.search(SearchRequest("spy", per_page=10))
+    assert whole.total == 7
+    assert whole.facets == {
+        "category": {"hollywood": 3, "bollywood": 2, "awards": 1, "box-office": 1}
+    }
+    pages = [snapshot.search(SearchRequest("spy", page=p, per_page=3)) for p in (1, 2, 3, 4)]
+    assert all(p.total == 7 and p.facets == whole.facets for p in pages)
+    assert [h.id for p in pages for h in p.hits] == [h.id for h in whole.hits]
+    assert pages[3].hits == ()
+
+
+def test_snippets_mark_matches_and_escape_everything_else(snapshot: Snapshot) -> None:
+    hit = snapshot.search(SearchRequest("quiz")).hits[0]
+    assert hit.id == "markup-title"
+    assert hit.title.startswith("<script>")  # titles are plain text; clients escape them
+    assert "<mark>quiz</mark>" in hit.snippet
+    assert "&lt;b&gt;bold" in hit.snippet and "<b>" not in hit.snippet
+    explained = snapshot.search(SearchRequest("explain")).hits[0].snippet
+    assert "&amp; <mark>explain</mark>" in explained
+    # Matched only in the title: the snippet is the escaped opening of the body.
+    lead = snapshot.search(SearchRequest("script")).hits[0].snippet
+    assert lead.startswith("A quiz show") and "&lt;b&gt;" in lead and "<mark>" not in lead
+
+
+def test_hindi_query_with_and_without_nukta(snapshot: Snapshot) -> None:
+    for query in ("शाहरुख़", "शाहरुख"):
+        result = snapshot.search(SearchRequest(query))
+        assert [h.id for h in result.hits] == ["pathaan-2-review-hi"]
+        assert "<mark>शाहरुख़</mark>" in result.hits[0].snippet
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AND",
+        "OR NOT",
+        '"unbalanced',
+        "title:",
+        "*",
+        "~",
+        "tom~2",
+        "🎬🍿",
+        "-",
+        "--cruise",
+        ":::",
+        '"""',
+        "id:",
+        "category:",
+        "(tom",
+        "tom)",
+        "a" * 10_000,
+        "\x00\x1f",
+        'title:""',
+        "नमस्ते।।",
+        "foo:bar",
+        '-"tom cruise"',
+    ],
+)
+def test_odd_input_never_raises(snapshot: Snapshot, text: str) -> None:
+    result = snapshot.search(SearchRequest(text))
+    assert result.total >= len(result.hits)
+
+
+def test_odd_input_means_plain_words(snapshot: Snapshot) -> None:
+    assert ids(snapshot, '"spy sequel') == ids(snapshot, "spy sequel")
+    assert ids(snapshot, "quiz:show") == ids(snapshot, "quiz show")
+    assert ids(snapshot, "the") == []
+    assert ids(snapshot, "Leicester-Square") == ["cruise-premiere"]
+    assert ids(snapshot, "title: trailer") == ids(snapshot, "title trailer")
+    assert [(c.field, c.text) for c in parse("title:trailer")] == [("title", "trailer")]
