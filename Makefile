@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample serve clean
+.PHONY: run test check lint typecheck sample venv clean bench-core
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,10 @@ check: lint typecheck test
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## Build time and library-level latency on the sample corpus and (when present) BBC News.
+bench-core: $(STAMP)
+	$(BIN)/python -m bench.core_latency --corpus sample/articles.jsonl sample/pages --name sample --out bench/results/core-sample.json
+	@if [ -d ../shared/data/bbc-news ]; then \
+	  $(BIN)/python -m bench.core_latency --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --out bench/results/core-bbc-news.json; \
+	else echo "skipping BBC News: ../shared/data/bbc-news is absent"; fi
