@@ -17,7 +17,7 @@ from index_data.errors import (
     SnapshotNotFound,
 )
 from index_data.snapshot import Snapshot
-from index_data.snapshots import SnapshotDir
+from index_data.snapshots import SnapshotDir, verify
 from index_data.store import ArticleStore
 from search.index import SearchRequest
 from tests.conftest import ARTICLES, ingest
@@ -152,3 +152,21 @@ def test_prune_keeps_current_and_newest(data_dir: Path) -> None:
     newest = build_snapshot(data_dir).snapshot_id
     assert snaps.prune(keep=1) == [middle]
     assert [i.id for i in snaps.listing()] == [newest, oldest]
+
+
+def test_serving_never_writes_into_a_snapshot(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    built = build_snapshot(data_dir, publish=True)
+    folder = snaps.path(built.snapshot_id)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    snap = Snapshot.open(folder)
+    try:
+        for text in ("spy", "tom cruise", "पठान"):
+            snap.search(SearchRequest(text))
+        snap.related("pathaan-2-announced", 5)
+        snap.related_to_text("Pathaan", "spy", 5)
+    finally:
+        snap.close()
+    # No writer was asked for: no MAIN.tmp, no lock file, every checksum still matches.
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    verify(folder)
