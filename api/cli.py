@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from api import queries
 from api.errors import RequestError
+from api.observability import MULTIPROC_ENV
 from api.settings import Settings
 from index_data.build import BuildConfig, build_snapshot
 from index_data.errors import IndexDataError
@@ -359,15 +361,23 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn
 
     settings = settings_of(ctx)
+    count = workers or settings.workers
     # Worker processes build their own Settings from the environment: pass ours down.
     os.environ["GUPSHUP_DATA_DIR"] = str(settings.data_dir.resolve())
+    if count > 1:
+        # Each worker writes its metrics to files here; /metrics adds them all up.
+        metrics_dir = settings.data_dir.resolve() / "run" / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ[MULTIPROC_ENV] = str(metrics_dir)
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=count,
         log_level=settings.log_level,
+        access_log=False,  # ours is structured and carries the snapshot id
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +20,13 @@ log = logging.getLogger("gupshup.snapshots")
 
 
 class SnapshotHolder:
-    def __init__(self, data_dir: Path, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        poll_seconds: float = 1.0,
+        on_swap: Callable[[Snapshot, Snapshot | None], None] | None = None,
+    ) -> None:
+        self._on_swap = on_swap
         self._dir = SnapshotDir(data_dir)
         self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
@@ -34,6 +40,10 @@ class SnapshotHolder:
     @property
     def current(self) -> Snapshot | None:
         return self._current
+
+    def current_id(self) -> str | None:
+        snapshot = self._current
+        return snapshot.id if snapshot is not None else None
 
     def refresh(self) -> bool:
         """Load the snapshot CURRENT names if it is not the one held; True if swapped."""
@@ -58,6 +68,8 @@ class SnapshotHolder:
             if old is not None:
                 self._retired.append(old)
         log.info("serving snapshot %s (%d articles)", fresh.id, fresh.article_count)
+        if self._on_swap is not None:
+            self._on_swap(fresh, old)
         self._close_idle()
         return True
 

@@ -13,12 +13,14 @@ from api.schemas import (
     RelatedResponse,
     SearchHit,
     SearchResponse,
+    SuggestResponse,
+    TitleSuggestion,
 )
 from api.settings import Settings
 from index_data.article import parse_published_at
 from index_data.errors import InvalidArticle
 from index_data.snapshot import RelatedEntry, RelatedFilter, Snapshot
-from search.index import SearchRequest
+from search.index import Recency, SearchRequest
 from search.query import Filters
 
 
@@ -76,12 +78,19 @@ def search(
         date_from=_date(date_from, "from", end_of_day=False),
         date_to=_date(date_to, "to", end_of_day=True),
     )
+    recency = (
+        Recency(settings.recency_weight, settings.recency_half_life_days, time.time())
+        if settings.recency_weight > 0
+        else None
+    )
     results = snapshot.search(
-        SearchRequest(text=text, page=page, per_page=per_page, filters=filters, sort=sort)
+        SearchRequest(
+            text=text, page=page, per_page=per_page, filters=filters, sort=sort, recency=recency
+        )
     )
     return SearchResponse(
         query=text,
-        corrected_query=None,
+        corrected_query=results.corrected_query,
         total=results.total,
         page=page,
         per_page=per_page,
@@ -89,6 +98,22 @@ def search(
         snapshot_id=snapshot.id,
         hits=[SearchHit(**vars(hit)) for hit in results.hits],
         facets=results.facets,
+    )
+
+
+def suggest(snapshot: Snapshot, settings: Settings, q: str, *, limit: int = 8) -> SuggestResponse:
+    if not q.strip():
+        raise InvalidParameter("q must not be empty", field="q")
+    if len(q) > settings.max_query_chars:
+        raise InvalidParameter(f"q is longer than {settings.max_query_chars} characters", "q")
+    if not 1 <= limit <= settings.max_suggestions:
+        raise InvalidParameter(f"limit must be between 1 and {settings.max_suggestions}", "limit")
+    found = snapshot.suggest(q, limit)
+    return SuggestResponse(
+        query=q,
+        completions=list(found.completions),
+        titles=[TitleSuggestion(id=t.id, title=t.title, url=t.url) for t in found.titles],
+        snapshot_id=snapshot.id,
     )
 
 
@@ -154,6 +179,11 @@ def related_to_draft(
     snapshot: Snapshot, settings: Settings, title: str, body: str, *, limit: int = 5
 ) -> RelatedResponse:
     _check_limit(limit, settings)
+    if len(title) + len(body) > settings.max_draft_chars:
+        raise InvalidParameter(
+            f"title and body together are longer than {settings.max_draft_chars} characters",
+            field="body",
+        )
     if not (title.strip() or body.strip()):
         raise InvalidParameter("a draft needs a title or a body", field="title")
     entries = snapshot.related_to_text(title, body, limit)

@@ -66,3 +66,16 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class TitleSuggestion(BaseModel):
+    id: str
+    title: str
+    url: str | None
+
+
+class SuggestResponse(BaseModel):
+    query: str
+    completions: list[str] = Field(description="The query with its last word completed.")
+    titles: list[TitleSuggestion] = Field(description="Articles whose titles match so far.")
+    snapshot_id: str

@@ -37,6 +37,20 @@ class Settings(BaseSettings):
         1000, ge=1, description="Deepest result reachable by paging (page x per_page)."
     )
     max_related: int = Field(50, ge=1, description="Largest `limit` of a related list.")
+    max_suggestions: int = Field(20, ge=1, description="Largest `limit` of /api/suggest.")
+    max_draft_chars: int = Field(
+        50_000, ge=1, description="Longest title + body accepted by POST /api/related."
+    )
+    recency_weight: float = Field(
+        0.15,
+        ge=0,
+        description="Relevance boost for fresh stories: score x "
+        "(1 + weight x 0.5^(age/half-life)); 0 turns it off.",
+    )
+    recency_half_life_days: float = Field(
+        14.0, gt=0, description="Age in days at which the recency boost has halved."
+    )
+    access_log: bool = Field(True, description="Write one JSON access-log line per request.")
     snapshot_poll_seconds: float = Field(
         1.0, gt=0, description="How often each worker checks CURRENT for a new snapshot."
     )

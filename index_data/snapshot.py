@@ -16,6 +16,7 @@ from recommend import RecommendError
 from recommend.model import RelatedModel
 from search import SearchError
 from search.index import SearchIndex, SearchRequest, SearchResults
+from search.suggest import Suggestions
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Snapshot:
 
     def search(self, request: SearchRequest) -> SearchResults:
         return self.search_index.search(request)
+
+    def suggest(self, text: str, limit: int) -> Suggestions:
+        return self.search_index.suggest(text, limit)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         return self.search_index.document(article_id)

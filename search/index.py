@@ -14,9 +14,27 @@ from whoosh.searching import Results, Searcher
 
 from search import IndexUnavailable
 from search.highlight import lead_snippet, make_highlighter
-from search.query import Filters, QueryPlan, filter_query, plan
+from search.query import Filters, filter_query, parse, plan, render
+from search.schema import UNDATED
+from search.spelling import correct
+from search.suggest import Suggestions, suggest
 
 Sort = Literal["relevance", "newest"]
+
+
+@dataclass(frozen=True)
+class Recency:
+    """Blend freshness into relevance: score x (1 + weight x 0.5 ** (age_days / half_life))."""
+
+    weight: float
+    half_life_days: float
+    now: float  # seconds since the epoch, UTC
+
+    def factor(self, published_ts: int) -> float:
+        if published_ts == UNDATED:
+            return 1.0
+        age_days = max(0.0, (self.now - published_ts) / 86_400)
+        return 1.0 + self.weight * float(0.5 ** (age_days / self.half_life_days))
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,8 @@ class SearchRequest:
     filters: Filters = field(default_factory=Filters)
     sort: Sort = "relevance"
     snippets: bool = True
+    recency: Recency | None = None
+    suggest_corrections: bool = True
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,13 @@ class SearchResults:
     total: int
     hits: tuple[Hit, ...]
     facets: dict[str, dict[str, int]]
+    corrected_query: str | None = None
+
+
+# Recency re-ranks this many leading results of each tier (beyond it, pure BM25F order).
+RECENCY_WINDOW = 100
+# "Did you mean" is considered only when at most this many articles have every word.
+FEW_HITS = 2
 
 
 def weighting() -> scoring.WeightingModel:
@@ -102,10 +129,13 @@ class SearchIndex:
         stored: dict[str, Any] | None = self.searcher().document(id=article_id)
         return stored
 
+    def suggest(self, text: str, limit: int) -> Suggestions:
+        return suggest(self.searcher(), text, limit)
+
     def search(self, request: SearchRequest) -> SearchResults:
         query_plan = plan(request.text)
         if query_plan.strict is None or query_plan.loose is None:
-            return SearchResults(0, (), {"category": {}})
+            return SearchResults(0, (), {"category": {}}, self._correction(request, 0))
         offset = (request.page - 1) * request.per_page
         wanted = offset + request.per_page
         searcher = self.searcher()
@@ -115,47 +145,73 @@ class SearchIndex:
         }
         if request.sort == "newest":
             kwargs["sortedby"] = sorting.FieldFacet("sort_date", reverse=True)
-        first = searcher.search(
-            query_plan.strict, limit=max(wanted, 1), mask=query_plan.exclude, **kwargs
-        )
+        boosted = request.sort == "relevance" and request.recency and request.recency.weight > 0
+        window = max(wanted, RECENCY_WINDOW) if boosted else max(wanted, 1)
+        first = searcher.search(query_plan.strict, limit=window, mask=query_plan.exclude, **kwargs)
         tiers = [first]
         if query_plan.tiered:
             # Documents with every word come first; the rest follow, ranked among themselves.
             mask = _either(query_plan.exclude, query_plan.strict)
-            tiers.append(
-                searcher.search(
-                    query_plan.loose, limit=max(wanted - len(first), 1), mask=mask, **kwargs
-                )
-            )
-        return self._page(tiers, offset, request, query_plan)
-
-    def _page(
-        self, tiers: list[Results], offset: int, request: SearchRequest, query_plan: QueryPlan
-    ) -> SearchResults:
+            rest = max(wanted - first.scored_length(), 1)
+            limit = max(rest, RECENCY_WINDOW) if boosted else rest
+            tiers.append(searcher.search(query_plan.loose, limit=limit, mask=mask, **kwargs))
         total = sum(len(r) for r in tiers)
-        facets: dict[str, int] = {}
-        for results in tiers:
-            for name, count in results.groups("category").items():
-                if name:
-                    facets[name] = facets.get(name, 0) + count
+        ranked: list[tuple[Any, float | None]] = []
         for results in tiers:
             results.highlighter = self._highlighter
-        ranked = [hit for results in tiers for hit in results]
+            if boosted and request.recency is not None:
+                ranked.extend(self._boost(list(results), request.recency))
+            else:
+                ranked.extend((hit, None) for hit in results)
         scored = request.sort == "relevance"
-        hits = tuple(
-            self._hit(h, request.snippets, scored)
-            for h in ranked[offset : offset + request.per_page]
+        page = tuple(
+            self._hit(hit, request.snippets, scored, score)
+            for hit, score in ranked[offset : offset + request.per_page]
         )
-        ordered = dict(sorted(facets.items(), key=lambda kv: (-kv[1], kv[0])))
-        return SearchResults(total=total, hits=hits, facets={"category": ordered})
+        correction = self._correction(request, len(first))
+        return SearchResults(total, page, _facets(tiers), correction)
 
-    def _hit(self, hit: Any, with_snippet: bool, scored: bool) -> Hit:
+    def _boost(self, hits: list[Any], recency: Recency) -> list[tuple[Any, float | None]]:
+        dates = self.searcher().reader().column_reader("sort_date")
+        boosted = [(hit, float(hit.score) * recency.factor(dates[hit.docnum])) for hit in hits]
+        boosted.sort(key=lambda pair: -pair[1])
+        return list(boosted)
+
+    def _correction(self, request: SearchRequest, complete: int) -> str | None:
+        """A corrected query when few articles have all the words typed. Words the index has
+        never seen are respelt first (that alone is offered: they matched nothing); if there
+        are none, rare known words are, and offered only if more articles then have them all."""
+        if not request.suggest_corrections or complete > FEW_HITS:
+            return None
+        clauses = parse(request.text)
+        for known_too in (False, True):
+            fixed = correct(self.searcher(), clauses, known_too=known_too)
+            if fixed is None:
+                continue
+            text = render(fixed)
+            if not known_too or self._complete_matches(text, request.filters) > complete:
+                return text
+        return None
+
+    def _complete_matches(self, text: str, filters: Filters) -> int:
+        """How many articles have every word of `text`."""
+        text_plan = plan(text)
+        if text_plan.strict is None:
+            return 0
+        found = self.searcher().search(
+            text_plan.strict, limit=1, filter=filter_query(filters), mask=text_plan.exclude
+        )
+        return len(found)
+
+    def _hit(self, hit: Any, with_snippet: bool, scored: bool, score: float | None) -> Hit:
         stored = hit.fields()
         snippet = ""
         if with_snippet:
             marked = hit.highlights("body", top=2)
             # Paragraph breaks inside a snippet would only confuse a one-line result.
             snippet = " ".join(marked.split()) if marked else lead_snippet(stored.get("body", ""))
+        if scored:
+            score = round(float(score if score is not None else hit.score), 4)
         return Hit(
             id=stored["id"],
             title=stored["title"],
@@ -164,9 +220,18 @@ class SearchIndex:
             author=stored.get("author"),
             published_at=stored.get("published_at_text"),
             # Sorted by date, Whoosh computes no relevance: say so rather than invent one.
-            score=round(float(hit.score), 4) if scored else None,
+            score=score if scored else None,
             snippet=snippet,
         )
+
+
+def _facets(tiers: list[Results]) -> dict[str, dict[str, int]]:
+    counts: dict[str, int] = {}
+    for results in tiers:
+        for name, count in results.groups("category").items():
+            if name:
+                counts[name] = counts.get(name, 0) + count
+    return {"category": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 def _either(a: wq.Query | None, b: wq.Query) -> wq.Query:

@@ -85,6 +85,17 @@ def parse(text: str) -> list[Clause]:
     return clauses[:MAX_CLAUSES]
 
 
+def render(clauses: list[Clause]) -> str:
+    """Clauses back as query text (what "did you mean" shows and links to)."""
+    field_names = {v: k for k, v in FIELD_ALIASES.items() if k == v}
+    parts = []
+    for clause in clauses:
+        text = f'"{clause.text}"' if clause.phrase or " " in clause.text else clause.text
+        prefix = f"{field_names.get(clause.field, clause.field)}:" if clause.field else ""
+        parts.append(("-" if clause.negated else "") + prefix + text)
+    return " ".join(parts)
+
+
 def _field_query(field: str, text: str, boost: float, phrase: bool) -> wq.Query | None:
     if field in EXACT_FIELDS:
         return wq.Term(field, key(text) if field == "category" else text.strip())

@@ -9,7 +9,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import name_analyzer, news_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 UNDATED = -(2**62)
 
 
@@ -35,11 +35,15 @@ def build_schema() -> Schema:
     news = news_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=news, stored=True, phrase=True),
-        body=TEXT(analyzer=news, stored=True, phrase=True),
+        # spelling=True keeps the unstemmed words in spell_title / spell_body: suggestions
+        # complete to real words ("movies", not the stem "movi"), and "did you mean" offers them.
+        title=TEXT(analyzer=news, stored=True, phrase=True, spelling=True),
+        body=TEXT(analyzer=news, stored=True, phrase=True, spelling=True),
         # Searchable words of the tags, and the exact tags for filtering.
         tags=TEXT(analyzer=news, stored=True, phrase=True),
         tag_key=KEYWORD(commas=True, lowercase=True),
+        # Unstemmed words of title and tags, for search-as-you-type (completions and titles).
+        suggest=TEXT(analyzer=name_analyzer(), phrase=False),
         author=TEXT(analyzer=name_analyzer(), stored=True, phrase=True),
         author_key=ID(),
         category=ID(stored=True, sortable=True),
@@ -66,6 +70,7 @@ def doc_fields(doc: SearchDoc) -> dict[str, object]:
         "url": doc.url,
         "category": key(doc.category) if doc.category else None,
         "tags": ", ".join(doc.tags) if doc.tags else None,
+        "suggest": " ".join([doc.title, *doc.tags]),
         "tag_key": ",".join(key(t) for t in doc.tags) if doc.tags else None,
         "author": doc.author,
         "author_key": key(doc.author) if doc.author else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 
+ORIGIN = "https://news.example"
+
 
 @pytest.fixture(scope="module")
 def client(built_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=built_dir))) as test_client:
+    # Recency off: these tests check pure BM25F order.
+    settings = Settings(data_dir=built_dir, recency_weight=0, cors_origins=[ORIGIN])
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -153,3 +158,143 @@ def test_no_snapshot_published(tmp_path: Path) -> None:
         assert empty.get("/readyz").status_code == 503
         response = empty.get("/api/search", params={"q": "spy"})
         assert response.status_code == 503 and error_of(response)["code"] == "not_ready"
+
+
+def test_suggest(client: TestClient) -> None:
+    body = client.get("/api/suggest", params={"q": "tom cr"}).json()
+    assert body["completions"][0] == "tom cruise"
+    assert {t["id"] for t in body["titles"]} == {
+        "cruise-train-stunt",
+        "cruise-train-stunt-wire",
+        "cruise-premiere",
+    }
+    assert client.get("/api/suggest", params={"q": "path"}).json()["completions"] == ["pathaan"]
+    hindi = client.get("/api/suggest", params={"q": "शाह"}).json()
+    assert hindi["completions"] == ["शाहरुख"] and hindi["titles"][0]["id"] == "pathaan-2-review-hi"
+    assert client.get("/api/suggest", params={"q": " "}).status_code == 422
+    assert client.get("/api/suggest", params={"q": "to", "limit": 21}).status_code == 422
+
+
+def test_did_you_mean(client: TestClient) -> None:
+    typo = client.get("/api/search", params={"q": "tom crusie"}).json()
+    assert typo["corrected_query"] == "tom cruise"
+    assert client.get("/api/search", params={"q": "trailr"}).json()["corrected_query"] == "trailer"
+    assert client.get("/api/search", params={"q": "spy"}).json()["corrected_query"] is None
+    # Nothing near enough: no suggestion rather than a wild one.
+    assert client.get("/api/search", params={"q": "xylophone"}).json()["corrected_query"] is None
+
+
+def test_etag_and_304(client: TestClient) -> None:
+    first = client.get("/api/search", params={"q": "spy", "page": 1})
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    again = client.get(
+        "/api/search", params={"page": 1, "q": "spy"}, headers={"If-None-Match": etag}
+    )
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["ETag"] == etag and again.headers["X-Snapshot-Id"]
+    other = client.get(
+        "/api/search", params={"q": "spy", "page": 2}, headers={"If-None-Match": etag}
+    )
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+    related = client.get("/api/articles/pathaan-2-trailer/related")
+    assert related.headers["ETag"] and related.headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_cors(client: TestClient) -> None:
+    allowed = client.get("/api/search", params={"q": "spy"}, headers={"Origin": ORIGIN})
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-snapshot-id" in allowed.headers["access-control-expose-headers"].lower()
+    preflight = client.options(
+        "/api/related",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    other = client.get(
+        "/api/search", params={"q": "spy"}, headers={"Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_errors_carry_the_snapshot_id(client: TestClient) -> None:
+    missing = client.get("/api/articles/no-such-story")
+    assert missing.status_code == 404 and missing.headers["X-Snapshot-Id"]
+    assert "ETag" not in missing.headers
+
+
+def test_metrics(client: TestClient) -> None:
+    client.get("/api/search", params={"q": "spy"})
+    client.get("/api/articles/no-such-story")
+    text = client.get("/metrics").text
+    assert 'gupshup_http_requests_total{method="GET",route="/api/search",status="200"}' in text
+    assert (
+        'gupshup_http_requests_total{method="GET",route="/api/articles/{article_id:path}",'
+        'status="404"}'
+    ) in text
+    assert 'gupshup_http_request_duration_seconds_bucket{le="0.1",route="/api/search"}' in text
+    snapshot_id = client.get("/readyz").json()["snapshot_id"]
+    assert f'gupshup_snapshot_info{{snapshot_id="{snapshot_id}"}} 1.0' in text
+    assert "gupshup_snapshot_articles 14.0" in text
+
+
+def test_access_log(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="gupshup.access"):
+        client.get("/api/search", params={"q": "spy"})
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["route"] == "/api/search" and line["status"] == 200
+    assert line["snapshot_id"] and line["duration_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "AND",
+        '"unbalanced',
+        "title:",
+        "*",
+        "~",
+        "tom~2",
+        "🎬🍿",
+        "शाहरुख़ ख़ान",
+        "-",
+        "(((",
+        "x" * 200,
+    ],
+)
+def test_accidental_syntax_is_never_an_error(client: TestClient, q: str) -> None:
+    assert client.get("/api/search", params={"q": q}).status_code == 200
+
+
+def test_ten_thousand_characters_is_the_documented_422(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": "a " * 5_000})
+    assert response.status_code == 422 and error_of(response)["field"] == "q"
+
+
+def test_openapi_states_the_limits(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+
+    def params(path: str) -> dict[str, dict[str, object]]:
+        return {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+
+    search = params("/api/search")
+    assert set(search) == {
+        "q",
+        "page",
+        "per_page",
+        "category",
+        "author",
+        "tag",
+        "from",
+        "to",
+        "sort",
+    }
+    assert search["per_page"]["maximum"] == 50 and search["page"]["minimum"] == 1
+    assert search["q"]["x-max-chars"] == 200
+    assert params("/api/articles/{article_id}/related")["limit"]["maximum"] == 50
+    assert params("/api/suggest")["limit"]["maximum"] == 20
+    draft = schema["components"]["schemas"]["DraftRequest"]["properties"]
+    assert draft["limit"]["maximum"] == 50 and draft["body"]["maxLength"] == 50_000

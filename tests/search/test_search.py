@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from index_data.snapshot import Snapshot
-from search.index import SearchRequest
+from search.index import Recency, SearchRequest
 from search.query import Filters, parse
 
 
@@ -148,3 +148,19 @@ def test_odd_input_means_plain_words(snapshot: Snapshot) -> None:
     assert ids(snapshot, "Leicester-Square") == ["cruise-premiere"]
     assert ids(snapshot, "title: trailer") == ids(snapshot, "title trailer")
     assert [(c.field, c.text) for c in parse("title:trailer")] == [("title", "trailer")]
+
+
+def test_recency_boost_reorders_within_a_tier(snapshot: Snapshot) -> None:
+    plain = ids(snapshot, "pathaan")
+    # Pure BM25F puts the announcement first (two "Pathaan"s in a short body, one in the title).
+    assert plain[0] == "pathaan-2-announced"
+    now = datetime(2025, 10, 6).timestamp()
+    strong = Recency(weight=5.0, half_life_days=7, now=now)
+    boosted = snapshot.search(SearchRequest("pathaan", recency=strong))
+    # A day-old box-office story now leads; the nine-month-old announcement drops.
+    assert boosted.hits[0].id == "pathaan-2-box-office"
+    assert [h.score for h in boosted.hits] == sorted([h.score for h in boosted.hits], reverse=True)
+    assert boosted.total == len(plain)
+    # Tiers still hold: a boosted one-word match never passes an all-words match.
+    tiered = snapshot.search(SearchRequest("tom cruise train", recency=strong))
+    assert {h.id for h in tiered.hits[:2]} == {"cruise-train-stunt", "cruise-train-stunt-wire"}

@@ -1,0 +1,36 @@
+"""HTTP caching of GET answers: Cache-Control, a weak ETag of snapshot + request, and 304s."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Request, Response
+
+
+def etag_for(snapshot_id: str, request: Request) -> str:
+    """Same snapshot and same request, same answer (up to `took_ms`, hence weak)."""
+    query = urlencode(sorted(parse_qsl(request.url.query, keep_blank_values=True)))
+    digest = hashlib.sha256(f"{snapshot_id}\n{request.url.path}\n{query}".encode()).hexdigest()
+    return f'W/"{digest[:32]}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def not_modified(
+    request: Request, response: Response, snapshot_id: str, max_age: int
+) -> Response | None:
+    """Stamp caching headers on `response`; return a 304 if the client's copy is current."""
+    etag = etag_for(snapshot_id, request)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "X-Snapshot-Id": snapshot_id,
+    }
+    response.headers.update(headers)
+    if _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return None

@@ -1,0 +1,213 @@
+"""The HTTP routes. Limits come from the settings, so /openapi.json states them."""
+
+# No `from __future__ import annotations`: FastAPI evaluates these annotations, and their
+# limits come from the settings in the enclosing function's scope.
+import os
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api import queries
+from api.caching import not_modified
+from api.holder import SnapshotHolder
+from api.schemas import (
+    ArticleResponse,
+    ErrorResponse,
+    RelatedResponse,
+    SearchResponse,
+    SuggestResponse,
+)
+from api.settings import Settings
+from index_data.snapshot import Snapshot
+
+Category = Annotated[str | None, Query(max_length=100, description="Only this category.")]
+Author = Annotated[str | None, Query(max_length=200, description="Only this author.")]
+Tag = Annotated[str | None, Query(max_length=200, description="Only articles with this tag.")]
+DateFrom = Annotated[
+    str | None, Query(alias="from", max_length=40, description="Published on/after (ISO date).")
+]
+DateTo = Annotated[
+    str | None, Query(alias="to", max_length=40, description="Published on/before (ISO date).")
+]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (404, 422, 503)
+}
+
+
+def holder_of(request: Request) -> SnapshotHolder:
+    holder: SnapshotHolder = request.app.state.holder
+    return holder
+
+
+def cached_answer(
+    request: Request,
+    response: Response,
+    settings: Settings,
+    produce: Callable[[Snapshot], BaseModel],
+) -> Any:
+    """Answer a GET from the current snapshot, or 304 when the client's copy is current."""
+    with holder_of(request).use() as snapshot:
+        unchanged = not_modified(request, response, snapshot.id, settings.cache_max_age)
+        return unchanged if unchanged is not None else produce(snapshot)
+
+
+def health_routes(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    def healthz(response: Response) -> dict[str, str]:
+        """Liveness: the process answers."""
+        response.headers["Cache-Control"] = "no-store"
+        return {"status": "ok"}
+
+    @router.get("/readyz", responses={503: {"model": ErrorResponse}})
+    def readyz(request: Request, response: Response) -> dict[str, Any]:
+        """Ready only when a snapshot is loaded: its id, article count and build time."""
+        holder = holder_of(request)
+        response.headers["Cache-Control"] = "no-store"
+        with holder.use() as snapshot:
+            response.headers["X-Snapshot-Id"] = snapshot.id
+            return {
+                "status": "ready",
+                "snapshot_id": snapshot.id,
+                "article_count": snapshot.article_count,
+                "built_at": snapshot.manifest.get("created_at"),
+                "problem": holder.problem,
+                "worker_pid": os.getpid(),
+            }
+
+    @router.get("/metrics", response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Prometheus text format: requests and latency per route, snapshot served."""
+        body, content_type = request.app.state.metrics.exposition()
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+def read_routes(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["read"], responses=ERRORS)
+    query_text = Query(
+        description="What the reader typed.",
+        max_length=100_000,  # a hard stop before any work; the documented limit is below
+        json_schema_extra={"x-max-chars": settings.max_query_chars},
+    )
+
+    @router.get("/search", response_model=SearchResponse)
+    def search(
+        request: Request,
+        response: Response,
+        q: Annotated[str, query_text],
+        page: Annotated[int, Query(ge=1, description="1-based page number.")] = 1,
+        per_page: Annotated[
+            int, Query(ge=1, le=settings.max_per_page, description="Hits per page.")
+        ] = 10,
+        category: Annotated[
+            str | None, Query(max_length=100, description="Only this category.")
+        ] = None,
+        author: Annotated[
+            str | None, Query(max_length=200, description="Only this author.")
+        ] = None,
+        tag: Annotated[str | None, Query(max_length=200, description="Only this tag.")] = None,
+        date_from: Annotated[
+            str | None,
+            Query(alias="from", max_length=40, description="Published on or after (ISO date)."),
+        ] = None,
+        date_to: Annotated[
+            str | None,
+            Query(alias="to", max_length=40, description="Published on or before (ISO date)."),
+        ] = None,
+        sort: Annotated[
+            Literal["relevance", "newest"], Query(description="Ranking, or newest first.")
+        ] = "relevance",
+    ) -> Any:
+        """Full-text search for the site's search box. `q` may hold `"phrases"`, `-words` and
+        `field:value` (title, body, tag, author, category); `page` x `per_page` is limited."""
+        return cached_answer(
+            request,
+            response,
+            settings,
+            lambda snapshot: queries.search(
+                snapshot,
+                settings,
+                q,
+                page=page,
+                per_page=per_page,
+                category=category,
+                author=author,
+                tag=tag,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+            ),
+        )
+
+    @router.get("/suggest", response_model=SuggestResponse)
+    def suggest(
+        request: Request,
+        response: Response,
+        q: Annotated[str, query_text],
+        limit: Annotated[int, Query(ge=1, le=settings.max_suggestions)] = 8,
+    ) -> Any:
+        """Search-as-you-type: completions of the last word and titles that match."""
+        return cached_answer(
+            request,
+            response,
+            settings,
+            lambda snapshot: queries.suggest(snapshot, settings, q, limit=limit),
+        )
+
+    @router.get("/articles/{article_id:path}/related", response_model=RelatedResponse)
+    def related(
+        request: Request,
+        response: Response,
+        article_id: str,
+        limit: Annotated[int, Query(ge=1, le=settings.max_related)] = 5,
+        category: Annotated[
+            str | None, Query(max_length=100, description="Only this category.")
+        ] = None,
+        max_age_days: Annotated[
+            int | None, Query(ge=1, le=36_500, description="Only stories this recent.")
+        ] = None,
+    ) -> Any:
+        """The Related Articles block of an article page: never the article itself, a copy
+        of it, or a deleted story."""
+        return cached_answer(
+            request,
+            response,
+            settings,
+            lambda snapshot: queries.related(
+                snapshot,
+                settings,
+                article_id,
+                limit=limit,
+                category=category,
+                max_age_days=max_age_days,
+            ),
+        )
+
+    @router.get("/articles/{article_id:path}", response_model=ArticleResponse)
+    def article(request: Request, response: Response, article_id: str) -> Any:
+        """One article's stored fields."""
+        return cached_answer(
+            request, response, settings, lambda snapshot: queries.article(snapshot, article_id)
+        )
+
+    class DraftRequest(BaseModel):
+        title: str = Field("", max_length=settings.max_draft_chars, description="Headline.")
+        body: str = Field("", max_length=settings.max_draft_chars, description="Text.")
+        limit: int = Field(5, ge=1, le=settings.max_related, description="Stories wanted.")
+
+    @router.post("/related", response_model=RelatedResponse)
+    def related_to_draft(request: Request, response: Response, draft: DraftRequest) -> Any:
+        """Related stories for an unpublished draft (title and/or body)."""
+        with holder_of(request).use() as snapshot:
+            response.headers["X-Snapshot-Id"] = snapshot.id
+            response.headers["Cache-Control"] = "no-store"
+            return queries.related_to_draft(
+                snapshot, settings, draft.title, draft.body, limit=draft.limit
+            )
+
+    return router

@@ -1,0 +1,93 @@
+"""Did you mean: swap likely typos for frequent indexed words a small edit distance away."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from whoosh.searching import Searcher
+
+from search.analysis import fold
+from search.query import Clause
+
+WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F]+")
+SPELL_FIELDS = ("title", "body")
+MIN_WORD_CHARS = 4
+MAX_WORD_CHARS = 30  # longer "words" are pasted junk, not typos
+# A replacement must be this many times more frequent than the word typed.
+MIN_GAIN = 3
+
+
+def max_distance(word: str) -> int:
+    return 1 if len(word) < 8 else 2
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (adjacent swaps count once: "pathana" -> "pathaan" is one edit)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, start=1):
+        row = [i]
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def document_frequency(searcher: Searcher, word: str) -> int:
+    reader = searcher.reader()
+    return sum(int(reader.doc_frequency(f"spell_{f}", word)) for f in SPELL_FIELDS)
+
+
+def best_replacement(searcher: Searcher, word: str, *, known_too: bool) -> str | None:
+    """The most frequent indexed word nearest to `word`, if it is clearly more common.
+    A word the index knows is only replaced when `known_too` (a second, bolder pass)."""
+    own = document_frequency(searcher, word)
+    if own and not known_too:
+        return None
+    limit = max_distance(word)
+    candidates: set[str] = set()
+    for field in SPELL_FIELDS:
+        # Whoosh's automaton counts a swap of two letters as two edits; ask one wider and
+        # filter with our own distance, which counts it as one ("crusie" -> "cruise").
+        candidates.update(searcher.corrector(field).suggest(word, limit=8, maxdist=limit + 1))
+    # A word the index knows is only respelt by one edit ("pathan" -> "pathaan"), never by
+    # two ("concert" -> "content"): known words are more often right than wrong.
+    limit = 1 if own else limit
+    scored = []
+    for candidate in candidates - {word}:
+        distance = edit_distance(word, candidate)
+        frequency = document_frequency(searcher, candidate)
+        # An unknown word takes any indexed neighbour; a known one only a far commoner word.
+        if distance <= limit and frequency >= (own * MIN_GAIN if own else 1):
+            scored.append((distance, -frequency, candidate))
+    return min(scored)[2] if scored else None
+
+
+def correct(
+    searcher: Searcher, clauses: list[Clause], *, known_too: bool = False
+) -> list[Clause] | None:
+    """The clauses with likely typos in their words replaced, or None when none look misspelt.
+    Words the index has never seen are replaced; with `known_too`, rare known words are too
+    (a caller tries that only when the first pass found nothing better). Field-bound clauses
+    (`author:...`, `category:...`) are left alone: they are not prose."""
+    changed = False
+    fixed: list[Clause] = []
+    for clause in clauses:
+        if clause.field is not None:
+            fixed.append(clause)
+            continue
+        text = WORD.sub(lambda m: _fix_word(searcher, m.group(), known_too), clause.text)
+        changed = changed or text != clause.text
+        fixed.append(replace(clause, text=text))
+    return fixed if changed else None
+
+
+def _fix_word(searcher: Searcher, typed: str, known_too: bool) -> str:
+    word = fold(typed.lower())
+    if not MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS or word.isdigit():
+        return typed
+    return best_replacement(searcher, word, known_too=known_too) or typed

@@ -1,0 +1,75 @@
+"""Search-as-you-type: completions of the last word, and titles that match what is typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from search.analysis import name_analyzer, tokens
+
+FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
+MAX_EXPANSIONS = 500  # words sharing the prefix that are looked at
+MAX_RERANKED = 20  # most frequent of those, re-ranked by co-occurrence
+_WORDS = name_analyzer()
+
+
+@dataclass(frozen=True)
+class TitleMatch:
+    id: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    completions: tuple[str, ...]
+    titles: tuple[TitleMatch, ...]
+
+
+def suggest(searcher: Searcher, text: str, limit: int) -> Suggestions:
+    """Complete the last (partial) word from title words, preferring words that occur with
+    the words before it; list titles containing the earlier words and the partial one."""
+    words = tokens(_WORDS, text)
+    if not words:
+        return Suggestions((), ())
+    if text[-1:].isspace():
+        words.append("")  # "tom " asks for the next word, not a longer "tom"
+    *before, partial = words
+    reader = searcher.reader()
+    candidates: list[tuple[int, str]] = []
+    if partial:
+        for raw in reader.expand_prefix(FIELD, partial):
+            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if word in before:
+                continue
+            candidates.append((-int(reader.doc_frequency(FIELD, word)), word))
+            if len(candidates) >= MAX_EXPANSIONS:
+                break
+    candidates.sort()
+    context = [wq.Term(FIELD, w) for w in before]
+    ranked = []
+    for minus_df, word in candidates[:MAX_RERANKED]:
+        # With earlier words, rank by how many titles hold them together ("tom cru" -> cruise).
+        weight = (
+            sum(1 for _ in searcher.docs_for_query(wq.And([*context, wq.Term(FIELD, word)])))
+            if context
+            else -minus_df
+        )
+        if weight:
+            ranked.append((-weight, word))
+    ranked.sort()
+    prefix = " ".join(before)
+    completions = tuple(f"{prefix} {w}".strip() for _, w in ranked[:limit])
+    title_query: wq.Query | None = None
+    clauses: list[wq.Query] = list(context)
+    if partial:
+        clauses.append(wq.Prefix(FIELD, partial))
+    if clauses:
+        title_query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+    titles: tuple[TitleMatch, ...] = ()
+    if title_query is not None:
+        hits = searcher.search(title_query, limit=limit)
+        titles = tuple(TitleMatch(h["id"], h["title"], h.get("url")) for h in hits)
+    return Suggestions(completions, titles)
