@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import multiprocess
@@ -27,6 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Searches are CPU-bound Python: more threads than this only add searchers (memory)
+        # and contention, not throughput. Each thread keeps one searcher per snapshot.
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads
         holder.refresh()
         holder.start()
         try:

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `gupshup serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `gupshup serve` listens on.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `gupshup serve`.")
+    threads: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Threads per worker answering requests; each keeps its own Whoosh searcher.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server and CLI."
     )

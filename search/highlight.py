@@ -1,33 +1,24 @@
-"""Snippets: the best passages of a body with matched words in <mark>, everything else escaped."""
+"""Snippets: the best passage of a body with matched words in <mark>, everything else escaped.
+
+Whoosh's highlighter runs the full analyzer (stemming included) over every word of every
+hit's body, which measured at over half the time of a search on BBC News. This one scans the
+body with the tokenizer's pattern and analyzes only words that could match (same first two
+letters as a query term), then picks the window holding the most distinct query terms.
+"""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import re
+from collections.abc import Iterable
 
-from whoosh import highlight
+from whoosh.analysis import Analyzer
 
-SNIPPET_CHARS = 200
+from search.analysis import TOKEN_PATTERN, fold, news_analyzer, tokens
 
-
-class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
-    """Wraps matches in <mark> and HTML-escapes every other character, so a snippet is safe
-    to insert as HTML whatever the article contains."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return html.escape(text, quote=False)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{html.escape(highlight.get_text(text, token, replace), quote=False)}</mark>"
-
-
-def make_highlighter() -> highlight.Highlighter:
-    return highlight.Highlighter(
-        fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-        formatter=MarkFormatter(),
-    )
+SNIPPET_CHARS = 220
+WORD = re.compile(TOKEN_PATTERN)
+_NEWS = news_analyzer()
 
 
 def lead_snippet(body: str, limit: int = SNIPPET_CHARS) -> str:
@@ -37,3 +28,68 @@ def lead_snippet(body: str, limit: int = SNIPPET_CHARS) -> str:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit] + " …"
     return html.escape(text, quote=False)
+
+
+def find_matches(
+    body: str, terms: Iterable[str], analyzer: Analyzer = _NEWS
+) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every word of `body` that analyzes to one of `terms`."""
+    wanted = set(terms)
+    heads = {t[:2] for t in wanted}
+    found = []
+    for match in WORD.finditer(body):
+        word = match.group()
+        if fold(word[:2].lower()) not in heads and fold(word.lower())[:2] not in heads:
+            continue
+        analyzed = tokens(analyzer, word)
+        if analyzed and analyzed[0] in wanted:
+            found.append((match.start(), match.end(), analyzed[0]))
+    return found
+
+
+def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
+    """Indices [i, j) of the run of matches within `width` chars with most distinct terms."""
+    best = (0, 0, 1)  # (distinct, count, -start) compared as a tuple
+    best_span = (0, 1)
+    j = 0
+    for i in range(len(matches)):
+        j = max(j, i + 1)
+        while j < len(matches) and matches[j][1] - matches[i][0] <= width:
+            j += 1
+        run = matches[i:j]
+        score = (len({m[2] for m in run}), len(run), -i)
+        if score > best:
+            best, best_span = score, (i, j)
+    return best_span
+
+
+def snippet(body: str, terms: Iterable[str], limit: int = SNIPPET_CHARS) -> str:
+    """A passage of about `limit` characters around the densest matches, as safe HTML."""
+    text = " ".join(body.split())
+    matches = find_matches(text, terms)
+    if not matches:
+        return lead_snippet(text, limit)
+    i, j = _best_window(matches, limit)
+    run = matches[i:j]
+    covered = run[-1][1] - run[0][0]
+    start = max(0, run[0][0] - (limit - covered) // 2)
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < run[0][0] else start
+    end = min(len(text), start + limit)
+    end = max(end, run[-1][1])
+    if end < len(text):
+        space = text.rfind(" ", run[-1][1], end)
+        end = space if space > 0 else end
+    out = ["… "] if start > 0 else []
+    position = start
+    for m_start, m_end, _ in matches:
+        if m_start < start or m_end > end:
+            continue
+        out.append(html.escape(text[position:m_start], quote=False))
+        out.append(f"<mark>{html.escape(text[m_start:m_end], quote=False)}</mark>")
+        position = m_end
+    out.append(html.escape(text[position:end], quote=False))
+    if end < len(text):
+        out.append(" …")
+    return "".join(out)

@@ -13,7 +13,7 @@ from whoosh import scoring, sorting
 from whoosh.searching import Results, Searcher
 
 from search import IndexUnavailable
-from search.highlight import lead_snippet, make_highlighter
+from search.highlight import snippet
 from search.query import Filters, filter_query, parse, plan, render
 from search.schema import UNDATED
 from search.spelling import correct
@@ -90,7 +90,6 @@ class SearchIndex:
         self._local = threading.local()
         self._searchers: list[Searcher] = []
         self._lock = threading.Lock()
-        self._highlighter = make_highlighter()
         self._closed = False
 
     @classmethod
@@ -158,14 +157,14 @@ class SearchIndex:
         total = sum(len(r) for r in tiers)
         ranked: list[tuple[Any, float | None]] = []
         for results in tiers:
-            results.highlighter = self._highlighter
             if boosted and request.recency is not None:
                 ranked.extend(self._boost(list(results), request.recency))
             else:
                 ranked.extend((hit, None) for hit in results)
         scored = request.sort == "relevance"
+        terms = query_plan.body_terms if request.snippets else None
         page = tuple(
-            self._hit(hit, request.snippets, scored, score)
+            self._hit(hit, terms, scored, score)
             for hit, score in ranked[offset : offset + request.per_page]
         )
         correction = self._correction(request, len(first))
@@ -184,7 +183,8 @@ class SearchIndex:
         if not request.suggest_corrections or complete > FEW_HITS:
             return None
         clauses = parse(request.text)
-        for known_too in (False, True):
+        # Respelling known words is a long shot: only when nothing has every word.
+        for known_too in (False, True) if complete == 0 else (False,):
             fixed = correct(self.searcher(), clauses, known_too=known_too)
             if fixed is None:
                 continue
@@ -203,13 +203,11 @@ class SearchIndex:
         )
         return len(found)
 
-    def _hit(self, hit: Any, with_snippet: bool, scored: bool, score: float | None) -> Hit:
+    def _hit(
+        self, hit: Any, terms: frozenset[str] | None, scored: bool, score: float | None
+    ) -> Hit:
         stored = hit.fields()
-        snippet = ""
-        if with_snippet:
-            marked = hit.highlights("body", top=2)
-            # Paragraph breaks inside a snippet would only confuse a one-line result.
-            snippet = " ".join(marked.split()) if marked else lead_snippet(stored.get("body", ""))
+        passage = snippet(stored.get("body", ""), terms) if terms is not None else ""
         if scored:
             score = round(float(score if score is not None else hit.score), 4)
         return Hit(
@@ -221,7 +219,7 @@ class SearchIndex:
             published_at=stored.get("published_at_text"),
             # Sorted by date, Whoosh computes no relevance: say so rather than invent one.
             score=score if scored else None,
-            snippet=snippet,
+            snippet=passage,
         )
 
 

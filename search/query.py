@@ -135,6 +135,7 @@ class QueryPlan:
     strict: wq.Query | None
     loose: wq.Query | None
     exclude: wq.Query | None
+    body_terms: frozenset[str] = frozenset()  # what a snippet marks
 
     @property
     def tiered(self) -> bool:
@@ -157,17 +158,23 @@ def plan(text: str) -> QueryPlan:
         else:
             positives.append(query)
     exclude = wq.Or(negatives) if negatives else None
+    body_terms = frozenset(
+        text.decode("utf-8") if isinstance(text, bytes) else text
+        for q in positives + required
+        for field, text in q.iter_all_terms()
+        if field in ("body", "title")
+    )
     if not positives and not required:
         return QueryPlan(None, None, exclude)
     strict = (
         wq.And(required + positives) if len(required + positives) > 1 else (required + positives)[0]
     )
     if len(positives) <= 1:
-        return QueryPlan(strict, strict, exclude)
+        return QueryPlan(strict, strict, exclude, body_terms)
     loose: wq.Query = wq.Or(positives)
     if required:
         loose = wq.And([*required, loose])
-    return QueryPlan(strict, loose, exclude)
+    return QueryPlan(strict, loose, exclude, body_terms)
 
 
 def filter_query(filters: Filters) -> wq.Query | None:

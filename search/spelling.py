@@ -14,7 +14,9 @@ WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F]+")
 SPELL_FIELDS = ("title", "body")
 MIN_WORD_CHARS = 4
 MAX_WORD_CHARS = 30  # longer "words" are pasted junk, not typos
-# A replacement must be this many times more frequent than the word typed.
+# A known word is respelt only if it is in at most RARE title/body term lists, and only
+# into a word at least MIN_GAIN times more frequent.
+RARE = 3
 MIN_GAIN = 3
 
 
@@ -42,27 +44,35 @@ def document_frequency(searcher: Searcher, word: str) -> int:
     return sum(int(reader.doc_frequency(f"spell_{f}", word)) for f in SPELL_FIELDS)
 
 
+def _swaps(word: str) -> set[str]:
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+
+
 def best_replacement(searcher: Searcher, word: str, *, known_too: bool) -> str | None:
     """The most frequent indexed word nearest to `word`, if it is clearly more common.
-    A word the index knows is only replaced when `known_too` (a second, bolder pass)."""
+    A word the index knows is only replaced when `known_too` (a second, bolder pass), and
+    only if it is rare."""
     own = document_frequency(searcher, word)
-    if own and not known_too:
+    if own and (not known_too or own > RARE):
         return None
-    limit = max_distance(word)
-    candidates: set[str] = set()
+    # A known word is only respelt by one edit ("pathan" -> "pathaan"), never by two
+    # ("concert" -> "content"): known words are more often right than wrong.
+    limit = 1 if own else max_distance(word)
+    # The first letter is taken as typed (readers rarely get it wrong, and it makes the
+    # fuzzy walk of the term dictionary many times cheaper). Whoosh's automaton counts a
+    # swap of two letters as two edits, so swaps are tried directly ("crusie" -> "cruise").
+    candidates = _swaps(word)
     for field in SPELL_FIELDS:
-        # Whoosh's automaton counts a swap of two letters as two edits; ask one wider and
-        # filter with our own distance, which counts it as one ("crusie" -> "cruise").
-        candidates.update(searcher.corrector(field).suggest(word, limit=8, maxdist=limit + 1))
-    # A word the index knows is only respelt by one edit ("pathan" -> "pathaan"), never by
-    # two ("concert" -> "content"): known words are more often right than wrong.
-    limit = 1 if own else limit
+        corrector = searcher.corrector(field)
+        candidates.update(corrector.suggest(word, limit=10, maxdist=limit, prefix=1))
     scored = []
     for candidate in candidates - {word}:
         distance = edit_distance(word, candidate)
+        if distance > limit:
+            continue
         frequency = document_frequency(searcher, candidate)
         # An unknown word takes any indexed neighbour; a known one only a far commoner word.
-        if distance <= limit and frequency >= (own * MIN_GAIN if own else 1):
+        if frequency >= (own * MIN_GAIN if own else 1):
             scored.append((distance, -frequency, candidate))
     return min(scored)[2] if scored else None
 
