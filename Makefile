@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench-core
+.PHONY: run test check lint typecheck sample venv clean bench-core bench-http
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check search recommend index_data api tests
+	$(BIN)/ruff check search recommend index_data api tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -44,3 +44,7 @@ bench-core: $(STAMP)
 	@if [ -d ../shared/data/bbc-news ]; then \
 	  $(BIN)/python -m bench.core_latency --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --out bench/results/core-bbc-news.json; \
 	else echo "skipping BBC News: ../shared/data/bbc-news is absent"; fi
+
+## HTTP latency and throughput under wrk (apt-get install wrk), 2 workers, 1 and 8 clients.
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http_load --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --workers 2 --clients 1 8 --seconds 15 --out bench/results/http-bbc-news.json

@@ -89,11 +89,7 @@ def health_routes(settings: Settings) -> APIRouter:
 
 def read_routes(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["read"], responses=ERRORS)
-    query_text = Query(
-        description="What the reader typed.",
-        max_length=100_000,  # a hard stop before any work; the documented limit is below
-        json_schema_extra={"x-max-chars": settings.max_query_chars},
-    )
+    query_text = Query(description="What the reader typed.", max_length=settings.max_query_chars)
 
     @router.get("/search", response_model=SearchResponse)
     def search(

@@ -35,8 +35,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     def at(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
 
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 3)}
+    return {
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+    }
 
 
 def title_queries(titles: list[str], count: int, seed: int) -> list[str]:
@@ -48,7 +52,7 @@ def title_queries(titles: list[str], count: int, seed: int) -> list[str]:
         pool = rng.choice(words)
         size = min(len(pool), rng.choice([1, 2, 2, 3]))
         start = rng.randrange(0, len(pool) - size + 1)
-        queries.append(" ".join(pool[start:start + size]).lower())
+        queries.append(" ".join(pool[start : start + size]).lower())
     return queries
 
 
@@ -112,9 +116,17 @@ def main() -> None:
     report = {
         "name": args.name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m bench.core_latency " + " ".join(
-            ["--corpus", *map(str, args.corpus), "--name", args.name,
-             "--queries", str(args.queries)]),
+        "command": "python -m bench.core_latency "
+        + " ".join(
+            [
+                "--corpus",
+                *map(str, args.corpus),
+                "--name",
+                args.name,
+                "--queries",
+                str(args.queries),
+            ]
+        ),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         **run(args.corpus, args.queries, args.seed),
     }

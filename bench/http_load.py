@@ -89,7 +89,9 @@ def rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
-def run_wrk(port: int, paths: list[str], clients: int, seconds: int, work: Path) -> dict[str, float]:
+def run_wrk(
+    port: int, paths: list[str], clients: int, seconds: int, work: Path
+) -> dict[str, float]:
     path_file = work / "paths.txt"
     path_file.write_text("\n".join(paths) + "\n")
     out = work / "wrk.json"
@@ -97,9 +99,19 @@ def run_wrk(port: int, paths: list[str], clients: int, seconds: int, work: Path)
     script.write_text(LUA % (path_file, out))
     threads = min(2, clients)
     subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(script), f"http://127.0.0.1:{port}"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     result = json.loads(out.read_text())
     result["rps"] = round(result["requests"] / result["seconds"], 1)
@@ -124,21 +136,39 @@ def main() -> None:
             for read in read_paths(list(args.corpus)):
                 store.upsert_many(read.articles)
         build_snapshot(data_dir, publish=True)
-        records = [json.loads(line) for path in args.corpus if path.suffix == ".jsonl"
-                   for line in path.read_text(encoding="utf-8").splitlines()]
+        records = [
+            json.loads(line)
+            for path in args.corpus
+            if path.suffix == ".jsonl"
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
         rng = random.Random(args.seed)
         queries = title_queries([r["title"] for r in records], 2000, args.seed)
         ids = [r["id"] for r in records]
         endpoints = {
             "search": [f"/api/search?q={quote(q)}" for q in queries],
-            "related": [f"/api/articles/{quote(rng.choice(ids), safe='')}/related" for _ in range(2000)],
+            "related": [
+                f"/api/articles/{quote(rng.choice(ids), safe='')}/related" for _ in range(2000)
+            ],
         }
         port = free_port()
         env = {**os.environ, "GUPSHUP_LOG_LEVEL": "warning", "GUPSHUP_ACCESS_LOG": "false"}
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", "--data-dir",
-             str(data_dir), "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "--data-dir",
+                str(data_dir),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_ready(port, proc)
@@ -157,11 +187,23 @@ def main() -> None:
     report = {
         "name": args.name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m bench.http_load " + " ".join(
-            ["--corpus", *map(str, args.corpus), "--name", args.name, "--workers",
-             str(args.workers), "--clients", *map(str, args.clients), "--seconds",
-             str(args.seconds)]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "command": "python -m bench.http_load "
+        + " ".join(
+            [
+                "--corpus",
+                *map(str, args.corpus),
+                "--name",
+                args.name,
+                "--workers",
+                str(args.workers),
+                "--clients",
+                *map(str, args.clients),
+                "--seconds",
+                str(args.seconds),
+            ]
+        ),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "articles": len(ids),
         "workers": args.workers,
         "server_rss_mb_start": memory_start,

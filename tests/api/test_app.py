@@ -293,7 +293,7 @@ def test_openapi_states_the_limits(client: TestClient) -> None:
         "sort",
     }
     assert search["per_page"]["maximum"] == 50 and search["page"]["minimum"] == 1
-    assert search["q"]["x-max-chars"] == 200
+    assert search["q"]["maxLength"] == 200
     assert params("/api/articles/{article_id}/related")["limit"]["maximum"] == 50
     assert params("/api/suggest")["limit"]["maximum"] == 20
     draft = schema["components"]["schemas"]["DraftRequest"]["properties"]
