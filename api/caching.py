@@ -7,11 +7,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request, Response
 
+from index_data.live import LiveView
 
-def etag_for(snapshot_id: str, request: Request) -> str:
-    """Same snapshot and same request, same answer (up to `took_ms`, hence weak)."""
+
+def etag_for(version: str, request: Request) -> str:
+    """Same snapshot, same store revision, same request: same answer (up to `took_ms`, hence
+    weak)."""
     query = urlencode(sorted(parse_qsl(request.url.query, keep_blank_values=True)))
-    digest = hashlib.sha256(f"{snapshot_id}\n{request.url.path}\n{query}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{version}\n{request.url.path}\n{query}".encode()).hexdigest()
     return f'W/"{digest[:32]}"'
 
 
@@ -21,14 +24,14 @@ def _matches(header: str, etag: str) -> bool:
 
 
 def not_modified(
-    request: Request, response: Response, snapshot_id: str, max_age: int
+    request: Request, response: Response, view: LiveView, max_age: int
 ) -> Response | None:
     """Stamp caching headers on `response`; return a 304 if the client's copy is current."""
-    etag = etag_for(snapshot_id, request)
+    etag = etag_for(view.version, request)
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}",
-        "X-Snapshot-Id": snapshot_id,
+        "X-Snapshot-Id": view.id,
     }
     response.headers.update(headers)
     if _matches(request.headers.get("if-none-match", ""), etag):

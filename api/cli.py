@@ -24,8 +24,8 @@ from api.observability import MULTIPROC_ENV
 from api.settings import Settings
 from index_data.build import BuildConfig, build_snapshot
 from index_data.errors import IndexDataError
+from index_data.live import LiveView
 from index_data.readers import read_paths
-from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
 from recommend import RecommendError
@@ -215,10 +215,10 @@ def search(
 ) -> None:
     """Search the published snapshot."""
     settings = settings_of(ctx)
-    snapshot = Snapshot.open_current(settings.data_dir)
+    view = LiveView.open(settings.data_dir)
     try:
         result = queries.search(
-            snapshot,
+            view,
             settings,
             query,
             page=page,
@@ -231,7 +231,8 @@ def search(
             sort=sort,
         )
     finally:
-        snapshot.close()
+        view.close()
+        view.snapshot.close()
 
     def human() -> None:
         first = (result.page - 1) * result.per_page
@@ -275,10 +276,10 @@ def related(
 ) -> None:
     """Related articles of a published article."""
     settings = settings_of(ctx)
-    snapshot = Snapshot.open_current(settings.data_dir)
+    view = LiveView.open(settings.data_dir)
     try:
         result = queries.related(
-            snapshot,
+            view,
             settings,
             article_id,
             limit=limit,
@@ -286,7 +287,8 @@ def related(
             max_age_days=max_age_days,
         )
     finally:
-        snapshot.close()
+        view.close()
+        view.snapshot.close()
 
     def human() -> None:
         click.echo(f"related to {article_id} (snapshot {result.snapshot_id}):")

@@ -1,7 +1,8 @@
-"""The live-snapshot holder: one reference per worker, swapped when CURRENT changes.
+"""The live-view holder: one reference per worker, swapped when CURRENT or the store moves.
 
-Requests take the snapshot through `use()`, which counts them in; a replaced snapshot is
-closed only once its last request has finished, so a swap never fails a request.
+Requests take the view through `use()`, which counts them in; a replaced view (and its
+snapshot, once no view uses it) is closed only after its last request, so a swap never fails
+a request. A background thread polls `CURRENT` and the store's revision.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from index_data.errors import IndexDataError, SnapshotNotFound
+from index_data.live import LiveView
 from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
+from index_data.store import ArticleStore
 
 log = logging.getLogger("gupshup.snapshots")
 
@@ -24,83 +27,111 @@ class SnapshotHolder:
         self,
         data_dir: Path,
         poll_seconds: float = 1.0,
-        on_swap: Callable[[Snapshot, Snapshot | None], None] | None = None,
+        on_swap: Callable[[LiveView, LiveView | None], None] | None = None,
     ) -> None:
-        self._on_swap = on_swap
         self._dir = SnapshotDir(data_dir)
+        self._store_path = Path(data_dir) / "articles.db"
+        self._store: ArticleStore | None = None
         self._poll_seconds = poll_seconds
+        self._on_swap = on_swap
         self._lock = threading.Lock()
-        self._current: Snapshot | None = None
+        self._refreshing = threading.Lock()
+        self._current: LiveView | None = None
         self._in_use: dict[int, int] = {}
-        self._retired: list[Snapshot] = []
+        self._retired: list[LiveView] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.problem: str | None = None
 
     @property
-    def current(self) -> Snapshot | None:
+    def current(self) -> LiveView | None:
         return self._current
 
     def current_id(self) -> str | None:
-        snapshot = self._current
-        return snapshot.id if snapshot is not None else None
+        view = self._current
+        return view.id if view is not None else None
 
     def refresh(self) -> bool:
-        """Load the snapshot CURRENT names if it is not the one held; True if swapped."""
-        try:
-            wanted = self._dir.current_id()
-        except IndexDataError as exc:
-            self.problem = str(exc)
+        """Catch up with CURRENT and the store; True if a new view was swapped in."""
+        with self._refreshing:
+            try:
+                return self._refresh()
+            except IndexDataError as exc:
+                self.problem = str(exc)
+                log.error("cannot refresh: %s", exc)
+                return False
+
+    def _refresh(self) -> bool:
+        wanted = self._dir.current_id()
+        if wanted is None:
             return False
         held = self._current
-        if wanted is None or (held is not None and held.id == wanted):
+        snapshot = held.snapshot if held is not None and held.id == wanted else None
+        if snapshot is None:
+            try:
+                snapshot = Snapshot.open(self._dir.path(wanted))
+            except IndexDataError as exc:
+                # Keep serving what we have; say why in logs and /readyz.
+                self.problem = f"cannot load snapshot {wanted}: {exc}"
+                log.error(self.problem)
+                return False
+        store = self._open_store()
+        if held is not None and held.snapshot is snapshot and store.rev() == held.rev:
             return False
-        try:
-            fresh = Snapshot.open(self._dir.path(wanted))
-        except IndexDataError as exc:
-            # Keep serving what we have; say why in logs and /readyz.
-            self.problem = f"cannot load snapshot {wanted}: {exc}"
-            log.error(self.problem)
-            return False
+        view = LiveView(snapshot, store.changes_since(int(snapshot.manifest.get("store_rev", 0))))
         with self._lock:
-            old, self._current = self._current, fresh
+            old, self._current = self._current, view
             self.problem = None
             if old is not None:
                 self._retired.append(old)
-        log.info("serving snapshot %s (%d articles)", fresh.id, fresh.article_count)
+        if old is None or old.snapshot is not snapshot:
+            log.info("serving snapshot %s (%d articles)", snapshot.id, snapshot.article_count)
         if self._on_swap is not None:
-            self._on_swap(fresh, old)
+            self._on_swap(view, old)
         self._close_idle()
         return True
 
+    def _open_store(self) -> ArticleStore:
+        if self._store is None:
+            self._store = ArticleStore(self._store_path)
+        return self._store
+
     @contextmanager
-    def use(self) -> Iterator[Snapshot]:
-        """The current snapshot for the length of one request (503 when there is none)."""
+    def use(self) -> Iterator[LiveView]:
+        """The current view for the length of one request (503 when there is none)."""
         with self._lock:
-            snapshot = self._current
-            if snapshot is None:
+            view = self._current
+            if view is None:
                 raise SnapshotNotFound(
                     self.problem or "no snapshot is published yet: run `gupshup build --publish`"
                 )
-            self._in_use[id(snapshot)] = self._in_use.get(id(snapshot), 0) + 1
+            self._in_use[id(view)] = self._in_use.get(id(view), 0) + 1
         try:
-            yield snapshot
+            yield view
         finally:
             with self._lock:
-                self._in_use[id(snapshot)] -= 1
+                self._in_use[id(view)] -= 1
             self._close_idle()
 
     def _close_idle(self) -> None:
         with self._lock:
-            idle = [s for s in self._retired if self._in_use.get(id(s), 0) == 0]
-            self._retired = [s for s in self._retired if s not in idle]
-            for s in idle:
-                self._in_use.pop(id(s), None)
-        for s in idle:
-            s.close()
+            idle = [v for v in self._retired if self._in_use.get(id(v), 0) == 0]
+            self._retired = [v for v in self._retired if v not in idle]
+            for view in idle:
+                self._in_use.pop(id(view), None)
+            alive = {id(v.snapshot) for v in self._retired}
+            if self._current is not None:
+                alive.add(id(self._current.snapshot))
+        for view in idle:
+            view.close()
+        closed: set[int] = set()
+        for view in idle:
+            if id(view.snapshot) not in alive and id(view.snapshot) not in closed:
+                closed.add(id(view.snapshot))
+                view.snapshot.close()
 
     def start(self) -> None:
-        """Watch CURRENT in a background thread."""
+        """Watch CURRENT and the store in a background thread."""
         self._thread = threading.Thread(target=self._watch, name="snapshot-watch", daemon=True)
         self._thread.start()
 
@@ -113,7 +144,12 @@ class SnapshotHolder:
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._lock:
-            everything = [*self._retired, *([self._current] if self._current else [])]
+            views = [*self._retired, *([self._current] if self._current else [])]
             self._retired, self._current = [], None
-        for s in everything:
-            s.close()
+        snapshots = {id(v.snapshot): v.snapshot for v in views}
+        for view in views:
+            view.close()
+        for snapshot in snapshots.values():
+            snapshot.close()
+        if self._store is not None:
+            self._store.close()

@@ -24,7 +24,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index_data.snapshot import Snapshot
+from index_data.live import LiveView
 
 access_log = logging.getLogger("gupshup.access")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -63,11 +63,11 @@ class Metrics:
             multiprocess_mode="livemax",
         )
 
-    def serving(self, snapshot: Snapshot, previous: Snapshot | None) -> None:
-        if previous is not None:
+    def serving(self, view: LiveView, previous: LiveView | None) -> None:
+        if previous is not None and previous.id != view.id:
             self.snapshot.remove(previous.id)
-        self.snapshot.labels(snapshot.id).set(1)
-        self.articles.set(snapshot.article_count)
+        self.snapshot.labels(view.id).set(1)
+        self.articles.set(view.article_count)
 
     def exposition(self) -> tuple[bytes, str]:
         if os.environ.get(MULTIPROC_ENV):

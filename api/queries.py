@@ -19,7 +19,7 @@ from api.schemas import (
 from api.settings import Settings
 from index_data.article import parse_published_at
 from index_data.errors import InvalidArticle
-from index_data.snapshot import RelatedEntry, RelatedFilter, Snapshot
+from index_data.live import LiveView, RelatedEntry, RelatedFilter
 from search.index import Recency, SearchRequest
 from search.query import Filters
 
@@ -49,7 +49,7 @@ def check_query(q: str, settings: Settings) -> str:
 
 
 def search(
-    snapshot: Snapshot,
+    snapshot: LiveView,
     settings: Settings,
     q: str,
     *,
@@ -101,7 +101,7 @@ def search(
     )
 
 
-def suggest(snapshot: Snapshot, settings: Settings, q: str, *, limit: int = 8) -> SuggestResponse:
+def suggest(snapshot: LiveView, settings: Settings, q: str, *, limit: int = 8) -> SuggestResponse:
     if not q.strip():
         raise InvalidParameter("q must not be empty", field="q")
     if len(q) > settings.max_query_chars:
@@ -117,7 +117,7 @@ def suggest(snapshot: Snapshot, settings: Settings, q: str, *, limit: int = 8) -
     )
 
 
-def article(snapshot: Snapshot, article_id: str) -> ArticleResponse:
+def article(snapshot: LiveView, article_id: str) -> ArticleResponse:
     stored = snapshot.article(article_id)
     if stored is None:
         raise NotFound(f"no article with id {article_id!r}", field="id")
@@ -158,7 +158,7 @@ def _check_limit(limit: int, settings: Settings) -> None:
 
 
 def related(
-    snapshot: Snapshot,
+    snapshot: LiveView,
     settings: Settings,
     article_id: str,
     *,
@@ -176,7 +176,7 @@ def related(
 
 
 def related_to_draft(
-    snapshot: Snapshot, settings: Settings, title: str, body: str, *, limit: int = 5
+    snapshot: LiveView, settings: Settings, title: str, body: str, *, limit: int = 5
 ) -> RelatedResponse:
     _check_limit(limit, settings)
     if len(title) + len(body) > settings.max_draft_chars:

@@ -20,7 +20,7 @@ from api.schemas import (
     SuggestResponse,
 )
 from api.settings import Settings
-from index_data.snapshot import Snapshot
+from index_data.live import LiveView
 
 Category = Annotated[str | None, Query(max_length=100, description="Only this category.")]
 Author = Annotated[str | None, Query(max_length=200, description="Only this author.")]
@@ -45,12 +45,12 @@ def cached_answer(
     request: Request,
     response: Response,
     settings: Settings,
-    produce: Callable[[Snapshot], BaseModel],
+    produce: Callable[[LiveView], BaseModel],
 ) -> Any:
     """Answer a GET from the current snapshot, or 304 when the client's copy is current."""
-    with holder_of(request).use() as snapshot:
-        unchanged = not_modified(request, response, snapshot.id, settings.cache_max_age)
-        return unchanged if unchanged is not None else produce(snapshot)
+    with holder_of(request).use() as view:
+        unchanged = not_modified(request, response, view, settings.cache_max_age)
+        return unchanged if unchanged is not None else produce(view)
 
 
 def health_routes(settings: Settings) -> APIRouter:
@@ -73,6 +73,8 @@ def health_routes(settings: Settings) -> APIRouter:
                 "status": "ready",
                 "snapshot_id": snapshot.id,
                 "article_count": snapshot.article_count,
+                "store_rev": snapshot.rev,
+                "pending_changes": snapshot.changed_count,
                 "built_at": snapshot.manifest.get("created_at"),
                 "problem": holder.problem,
                 "worker_pid": os.getpid(),

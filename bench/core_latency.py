@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index_data.build import build_snapshot
+from index_data.live import LiveView
 from index_data.readers import read_paths
-from index_data.snapshot import Snapshot
 from index_data.store import ArticleStore
 from search.index import SearchRequest
 
@@ -76,7 +76,7 @@ def run(corpus: list[Path], queries: int, seed: int) -> dict[str, object]:
             count = store.count()
         ingest_s = time.perf_counter() - started
         result = build_snapshot(data_dir, publish=True)
-        snapshot = Snapshot.open_current(data_dir)
+        snapshot = LiveView.open(data_dir)
         try:
             ids = list(snapshot.catalog)
             titles = [snapshot.catalog[i]["title"] for i in ids]
@@ -91,7 +91,7 @@ def run(corpus: list[Path], queries: int, seed: int) -> dict[str, object]:
             drafts = [snapshot.article(i) for i in sample_ids[:100]]
             to_text = timed(lambda a: snapshot.related_to_text(a["title"], a["body"], 5), drafts)
         finally:
-            snapshot.close()
+            snapshot.snapshot.close()
     return {
         "articles": count,
         "ingest_seconds": round(ingest_s, 3),

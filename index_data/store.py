@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS tombstones (
     rev INTEGER NOT NULL,
     deleted_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS articles_rev ON articles (rev);
+CREATE INDEX IF NOT EXISTS tombstones_rev ON tombstones (rev);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('rev', '0');
 """
@@ -39,6 +41,18 @@ class UpsertResult:
     inserted: int
     updated: int
     unchanged: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed after a revision: current versions of upserted articles, deleted ids."""
+
+    rev: int
+    upserted: list[Article]
+    deleted: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.upserted or self.deleted)
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,21 @@ class ArticleStore:
         finally:
             self._db.execute("COMMIT")
         return StoreRead(rev, [_article(row[0]) for row in rows])
+
+    def changes_since(self, rev: int) -> Changes:
+        """Everything upserted or deleted after `rev`, as of now (one transaction)."""
+        self._db.execute("BEGIN")
+        try:
+            now = int(self._db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()[0])
+            rows = self._db.execute(
+                "SELECT record FROM articles WHERE rev > ? ORDER BY id", (rev,)
+            ).fetchall()
+            gone = self._db.execute(
+                "SELECT id FROM tombstones WHERE rev > ? ORDER BY id", (rev,)
+            ).fetchall()
+        finally:
+            self._db.execute("COMMIT")
+        return Changes(now, [_article(r[0]) for r in rows], [g[0] for g in gone])
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))

@@ -129,7 +129,7 @@ class RelatedModel:
             vectorizer=VectorizerConfig(**params["vectorizer"]),
         )
         self.row_of = {article_id: row for row, article_id in enumerate(self.ids)}
-        self._vectorizer = (
+        self.vectorizer = (
             restore_vectorizer(self.vocabulary, idf, self.config.vectorizer) if self.ids else None
         )
 
@@ -156,7 +156,7 @@ class RelatedModel:
                 break
             other = self.ids[col]
             if keep is None or keep(other):
-                terms = self._shared_terms(self.matrix[row], int(col))
+                terms = shared_terms(self.vocabulary, self.matrix[row], self.matrix[int(col)])
                 items.append(RelatedItem(other, round(float(score), 4), terms))
         return items
 
@@ -168,9 +168,9 @@ class RelatedModel:
         keep: Callable[[str], bool] | None = None,
     ) -> list[RelatedItem]:
         """Articles most similar to a draft that is not in the model, from the saved vectorizer."""
-        if self._vectorizer is None:
+        if self.vectorizer is None:
             return []
-        vector = transform(self._vectorizer, [title], [body], self.config.vectorizer)
+        vector = transform(self.vectorizer, [title], [body], self.config.vectorizer)
         if vector.nnz == 0:
             return []
         scores = np.asarray((self.matrix @ vector.T).todense()).ravel()
@@ -187,14 +187,17 @@ class RelatedModel:
             if group in seen_groups or (keep is not None and not keep(other)):
                 continue
             seen_groups.add(group)
-            terms = self._shared_terms(vector, int(col))
+            terms = shared_terms(self.vocabulary, vector, self.matrix[int(col)])
             items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
         return items
 
-    def _shared_terms(self, vector: sparse.csr_matrix, col: int) -> tuple[str, ...]:
-        """The terms that contribute most to the cosine of `vector` and row `col`."""
-        product = vector.multiply(self.matrix[col]).tocoo()
-        if product.nnz == 0:
-            return ()
-        best = np.argsort(-product.data, kind="stable")[:SHARED_TERMS]
-        return tuple(self.vocabulary[int(product.col[i])] for i in best)
+
+def shared_terms(
+    vocabulary: Sequence[str], a: sparse.csr_matrix, b: sparse.csr_matrix
+) -> tuple[str, ...]:
+    """The terms that contribute most to the cosine of two unit vectors."""
+    product = a.multiply(b).tocoo()
+    if product.nnz == 0:
+        return ()
+    best = np.argsort(-product.data, kind="stable")[:SHARED_TERMS]
+    return tuple(vocabulary[int(product.col[i])] for i in best)

@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from whoosh import index
+from whoosh.filedb.filestore import RamStorage
 
 from search.schema import SearchDoc, build_schema, doc_fields
+
+
+def build_memory_index(docs: Iterable[SearchDoc]) -> Any:
+    """A Whoosh index in memory holding `docs` (the few articles changed since a build)."""
+    ix = RamStorage().create_index(build_schema())
+    writer = ix.writer()
+    for doc in docs:
+        writer.add_document(**doc_fields(doc))
+    writer.commit()
+    return ix
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,9 +14,10 @@ from whoosh import scoring, sorting
 from whoosh.searching import Results, Searcher
 
 from search import IndexUnavailable
+from search.build import build_memory_index
 from search.highlight import snippet
 from search.query import Filters, filter_query, parse, plan, render
-from search.schema import UNDATED
+from search.schema import UNDATED, SearchDoc
 from search.spelling import correct
 from search.suggest import Suggestions, suggest
 
@@ -84,7 +86,7 @@ class SearchIndex:
     """A read-only index plus one cached searcher per thread (Whoosh searchers are not
     thread-safe, and opening one per query is slow)."""
 
-    def __init__(self, ix: Any, path: Path) -> None:
+    def __init__(self, ix: Any, path: Path | None) -> None:
         self._ix = ix
         self.path = path
         self._local = threading.local()
@@ -101,6 +103,11 @@ class SearchIndex:
         except (OSError, whoosh_index.EmptyIndexError) as exc:
             raise IndexUnavailable(f"cannot open search index at {folder}: {exc}") from exc
         return cls(ix, folder)
+
+    @classmethod
+    def in_memory(cls, docs: Iterable[SearchDoc]) -> SearchIndex:
+        """An index of a few documents held in memory (articles changed since a build)."""
+        return cls(build_memory_index(docs), None)
 
     @property
     def doc_count(self) -> int:
@@ -128,53 +135,109 @@ class SearchIndex:
         stored: dict[str, Any] | None = self.searcher().document(id=article_id)
         return stored
 
-    def suggest(self, text: str, limit: int) -> Suggestions:
-        return suggest(self.searcher(), text, limit)
+    def suggest(
+        self,
+        text: str,
+        limit: int,
+        *,
+        hide: frozenset[str] = frozenset(),
+        extra: SearchIndex | None = None,
+    ) -> Suggestions:
+        """Completions from this index; titles from it (less `hide`) and from `extra`."""
+        found = suggest(self.searcher(), text, limit, mask=_ids_query(hide))
+        if extra is None:
+            return found
+        more = suggest(extra.searcher(), text, limit)
+        titles = (*more.titles, *found.titles)[:limit]
+        completions = tuple(dict.fromkeys((*found.completions, *more.completions)))[:limit]
+        return Suggestions(completions, titles)
 
-    def search(self, request: SearchRequest) -> SearchResults:
+    def search(
+        self,
+        request: SearchRequest,
+        *,
+        hide: frozenset[str] = frozenset(),
+        extra: SearchIndex | None = None,
+    ) -> SearchResults:
+        """Search this index, leaving out the articles in `hide`, together with `extra` (a
+        small index of articles changed since this one was built), ranked as one list."""
         query_plan = plan(request.text)
         if query_plan.strict is None or query_plan.loose is None:
             return SearchResults(0, (), {"category": {}}, self._correction(request, 0))
         offset = (request.page - 1) * request.per_page
         wanted = offset + request.per_page
-        searcher = self.searcher()
-        kwargs: dict[str, Any] = {
-            "filter": filter_query(request.filters),
-            "groupedby": {"category": sorting.FieldFacet("category", maptype=sorting.Count)},
-        }
-        if request.sort == "newest":
-            kwargs["sortedby"] = sorting.FieldFacet("sort_date", reverse=True)
-        boosted = request.sort == "relevance" and request.recency and request.recency.weight > 0
+        boosted = bool(
+            request.sort == "relevance" and request.recency and request.recency.weight > 0
+        )
+        indexes = [(self, _ids_query(hide))] + ([(extra, None)] if extra is not None else [])
         window = max(wanted, RECENCY_WINDOW) if boosted else max(wanted, 1)
-        first = searcher.search(query_plan.strict, limit=window, mask=query_plan.exclude, **kwargs)
-        tiers = [first]
+        strict = query_plan.strict
+        firsts = [
+            (index, index._run(strict, _either(query_plan.exclude, hidden), window, request))
+            for index, hidden in indexes
+        ]
+        complete = sum(len(results) for _, results in firsts)
+        tiers = [firsts]
         if query_plan.tiered:
             # Documents with every word come first; the rest follow, ranked among themselves.
-            mask = _either(query_plan.exclude, query_plan.strict)
-            rest = max(wanted - first.scored_length(), 1)
+            rest = max(wanted - sum(r.scored_length() for _, r in firsts), 1)
             limit = max(rest, RECENCY_WINDOW) if boosted else rest
-            tiers.append(searcher.search(query_plan.loose, limit=limit, mask=mask, **kwargs))
-        total = sum(len(r) for r in tiers)
+            tiers.append(
+                [
+                    (
+                        index,
+                        index._run(
+                            query_plan.loose,
+                            _either(query_plan.exclude, hidden, strict),
+                            limit,
+                            request,
+                        ),
+                    )
+                    for index, hidden in indexes
+                ]
+            )
         ranked: list[tuple[Any, float | None]] = []
-        for results in tiers:
-            if boosted and request.recency is not None:
-                ranked.extend(self._boost(list(results), request.recency))
-            else:
-                ranked.extend((hit, None) for hit in results)
-        scored = request.sort == "relevance"
+        for tier in tiers:
+            entries = [e for index, results in tier for e in index._entries(results, request)]
+            entries.sort(key=lambda entry: -entry[0])  # stable: ties keep Whoosh's order
+            ranked.extend((hit, score) for _, hit, score in entries)
+        every = [results for tier in tiers for _, results in tier]
         terms = query_plan.body_terms if request.snippets else None
         page = tuple(
-            self._hit(hit, terms, scored, score)
+            _hit(hit, terms, score, scored=request.sort == "relevance")
             for hit, score in ranked[offset : offset + request.per_page]
         )
-        correction = self._correction(request, len(first))
-        return SearchResults(total, page, _facets(tiers), correction)
+        total = sum(len(results) for results in every)
+        return SearchResults(total, page, _facets(every), self._correction(request, complete))
 
-    def _boost(self, hits: list[Any], recency: Recency) -> list[tuple[Any, float | None]]:
-        dates = self.searcher().reader().column_reader("sort_date")
-        boosted = [(hit, float(hit.score) * recency.factor(dates[hit.docnum])) for hit in hits]
-        boosted.sort(key=lambda pair: -pair[1])
-        return list(boosted)
+    def _run(
+        self, query: wq.Query, mask: wq.Query | None, limit: int, request: SearchRequest
+    ) -> Results:
+        kwargs: dict[str, Any] = {}
+        if request.sort == "newest":
+            kwargs["sortedby"] = sorting.FieldFacet("sort_date", reverse=True)
+        return self.searcher().search(
+            query,
+            limit=limit,
+            mask=mask,
+            filter=filter_query(request.filters),
+            groupedby={"category": sorting.FieldFacet("category", maptype=sorting.Count)},
+            **kwargs,
+        )
+
+    def _entries(
+        self, results: Results, request: SearchRequest
+    ) -> list[tuple[float, Any, float | None]]:
+        """(ranking key, hit, score to report) for each hit, comparable across indexes."""
+        if request.sort == "newest":
+            dates = self.searcher().reader().column_reader("sort_date")
+            return [(float(dates[hit.docnum]), hit, None) for hit in results]
+        if request.recency is not None and request.recency.weight > 0:
+            dates = self.searcher().reader().column_reader("sort_date")
+            factor = request.recency.factor
+            boosted = [float(hit.score) * factor(dates[hit.docnum]) for hit in results]
+            return [(b, hit, b) for b, hit in zip(boosted, results, strict=True)]
+        return [(float(hit.score), hit, float(hit.score)) for hit in results]
 
     def _correction(self, request: SearchRequest, complete: int) -> str | None:
         """A corrected query when few articles have all the words typed. Words the index has
@@ -203,24 +266,26 @@ class SearchIndex:
         )
         return len(found)
 
-    def _hit(
-        self, hit: Any, terms: frozenset[str] | None, scored: bool, score: float | None
-    ) -> Hit:
-        stored = hit.fields()
-        passage = snippet(stored.get("body", ""), terms) if terms is not None else ""
-        if scored:
-            score = round(float(score if score is not None else hit.score), 4)
-        return Hit(
-            id=stored["id"],
-            title=stored["title"],
-            url=stored.get("url"),
-            category=stored.get("category"),
-            author=stored.get("author"),
-            published_at=stored.get("published_at_text"),
-            # Sorted by date, Whoosh computes no relevance: say so rather than invent one.
-            score=score if scored else None,
-            snippet=passage,
-        )
+
+def _hit(hit: Any, terms: frozenset[str] | None, score: float | None, *, scored: bool) -> Hit:
+    stored = hit.fields()
+    return Hit(
+        id=stored["id"],
+        title=stored["title"],
+        url=stored.get("url"),
+        category=stored.get("category"),
+        author=stored.get("author"),
+        published_at=stored.get("published_at_text"),
+        # Sorted by date, Whoosh computes no relevance: say so rather than invent one.
+        score=round(score, 4) if scored and score is not None else None,
+        snippet=snippet(stored.get("body", ""), terms) if terms is not None else "",
+    )
+
+
+def _ids_query(ids: frozenset[str]) -> wq.Query | None:
+    if not ids:
+        return None
+    return wq.Or([wq.Term("id", article_id) for article_id in sorted(ids)])
 
 
 def _facets(tiers: list[Results]) -> dict[str, dict[str, int]]:
@@ -232,5 +297,8 @@ def _facets(tiers: list[Results]) -> dict[str, dict[str, int]]:
     return {"category": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
-def _either(a: wq.Query | None, b: wq.Query) -> wq.Query:
-    return b if a is None else wq.Or([a, b])
+def _either(*queries: wq.Query | None) -> wq.Query | None:
+    present = [q for q in queries if q is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else wq.Or(present)

@@ -28,7 +28,7 @@ class Suggestions:
     titles: tuple[TitleMatch, ...]
 
 
-def suggest(searcher: Searcher, text: str, limit: int) -> Suggestions:
+def suggest(searcher: Searcher, text: str, limit: int, mask: wq.Query | None = None) -> Suggestions:
     """Complete the last (partial) word from title words, preferring words that occur with
     the words before it; list titles containing the earlier words and the partial one."""
     words = tokens(_WORDS, text)
@@ -70,6 +70,6 @@ def suggest(searcher: Searcher, text: str, limit: int) -> Suggestions:
         title_query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
     titles: tuple[TitleMatch, ...] = ()
     if title_query is not None:
-        hits = searcher.search(title_query, limit=limit)
+        hits = searcher.search(title_query, limit=limit, mask=mask)
         titles = tuple(TitleMatch(h["id"], h["title"], h.get("url")) for h in hits)
     return Suggestions(completions, titles)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from index_data.build import BuildConfig, build_snapshot
+from index_data.live import LiveView
 from index_data.readers import read_paths
-from index_data.snapshot import Snapshot
 from index_data.store import ArticleStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,7 +40,9 @@ def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def snapshot(built_dir: Path) -> Iterator[Snapshot]:
-    opened = Snapshot.open_current(built_dir)
-    yield opened
-    opened.close()
+def snapshot(built_dir: Path) -> Iterator[LiveView]:
+    """The published fixture snapshot as readers are served it (no pending changes)."""
+    view = LiveView.open(built_dir)
+    yield view
+    view.close()
+    view.snapshot.close()

@@ -16,6 +16,7 @@ from index_data.errors import (
     SnapshotError,
     SnapshotNotFound,
 )
+from index_data.live import LiveView
 from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir, verify
 from index_data.store import ArticleStore
@@ -30,11 +31,12 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def titles_for(data_dir: Path, text: str) -> list[str]:
-    snap = Snapshot.open_current(data_dir)
+    view = LiveView.open(data_dir)
     try:
-        return [h.id for h in snap.search(SearchRequest(text)).hits]
+        return [h.id for h in view.search(SearchRequest(text)).hits]
     finally:
-        snap.close()
+        view.close()
+        view.snapshot.close()
 
 
 def test_build_publish_and_roll_back(data_dir: Path) -> None:
@@ -62,8 +64,18 @@ def test_build_publish_and_roll_back(data_dir: Path) -> None:
     snaps.publish(second.snapshot_id)
     assert sorted(titles_for(data_dir, "quiz")) == ["markup-title", "new-quiz"]
 
-    snaps.publish(first.snapshot_id)  # rollback
-    assert titles_for(data_dir, "quiz") == ["markup-title"]
+    snaps.publish(first.snapshot_id)  # rollback: the index goes back, the data does not
+    view = LiveView.open(data_dir)
+    try:
+        assert view.id == first.snapshot_id and view.changed_count == 1
+        raw = view.snapshot.search_index.search(SearchRequest("quiz"))
+        assert [h.id for h in raw.hits] == ["markup-title"]
+        assert sorted(h.id for h in view.search(SearchRequest("quiz")).hits) == [
+            "markup-title",
+            "new-quiz",
+        ]
+    finally:
+        view.snapshot.close()
     listed = snaps.listing()
     assert [i.id for i in listed] == [second.snapshot_id, first.snapshot_id]
     assert [i.current for i in listed] == [False, True]
@@ -159,14 +171,14 @@ def test_serving_never_writes_into_a_snapshot(data_dir: Path) -> None:
     built = build_snapshot(data_dir, publish=True)
     folder = snaps.path(built.snapshot_id)
     before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
-    snap = Snapshot.open(folder)
+    view = LiveView(Snapshot.open(folder))
     try:
         for text in ("spy", "tom cruise", "पठान"):
-            snap.search(SearchRequest(text))
-        snap.related("pathaan-2-announced", 5)
-        snap.related_to_text("Pathaan", "spy", 5)
+            view.search(SearchRequest(text))
+        view.related("pathaan-2-announced", 5)
+        view.related_to_text("Pathaan", "spy", 5)
     finally:
-        snap.close()
+        view.snapshot.close()
     # No writer was asked for: no MAIN.tmp, no lock file, every checksum still matches.
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
     verify(folder)

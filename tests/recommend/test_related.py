@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index_data.snapshot import RelatedFilter, Snapshot
+from index_data.live import LiveView, RelatedFilter
 
 
 def brute_force_groups(sims: np.ndarray, threshold: float) -> list[int]:
@@ -24,8 +24,8 @@ def brute_force_groups(sims: np.ndarray, threshold: float) -> list[int]:
     return group
 
 
-def test_lists_match_brute_force_cosine(snapshot: Snapshot) -> None:
-    model = snapshot.related_model
+def test_lists_match_brute_force_cosine(snapshot: LiveView) -> None:
+    model = snapshot.snapshot.related_model
     dense = model.matrix.toarray()
     assert np.allclose(np.linalg.norm(dense, axis=1), 1.0, atol=1e-5)
     sims = dense @ dense.T
@@ -43,14 +43,14 @@ def test_lists_match_brute_force_cosine(snapshot: Snapshot) -> None:
         assert np.allclose(model.scores[row][: len(got)], sims[row, got], atol=1e-5)
 
 
-def test_story_thread_is_related(snapshot: Snapshot) -> None:
+def test_story_thread_is_related(snapshot: LiveView) -> None:
     items = snapshot.related("pathaan-2-announced", 3)
     assert items is not None
     assert {i.id for i in items[:2]} == {"pathaan-2-trailer", "pathaan-2-box-office"}
     assert "pathaan" in items[0].shared_terms
 
 
-def test_self_and_syndicated_copy_are_never_related(snapshot: Snapshot) -> None:
+def test_self_and_syndicated_copy_are_never_related(snapshot: LiveView) -> None:
     for source, copy in [
         ("cruise-train-stunt", "cruise-train-stunt-wire"),
         ("cruise-train-stunt-wire", "cruise-train-stunt"),
@@ -66,7 +66,7 @@ def test_self_and_syndicated_copy_are_never_related(snapshot: Snapshot) -> None:
     assert len({"cruise-train-stunt", "cruise-train-stunt-wire"} & set(premiere)) == 1
 
 
-def test_filters_and_unknown(snapshot: Snapshot) -> None:
+def test_filters_and_unknown(snapshot: LiveView) -> None:
     only_box = snapshot.related("pathaan-2-announced", 5, RelatedFilter(category="box-office"))
     assert [i.id for i in only_box or []] == ["pathaan-2-box-office"]
     recent = snapshot.related("pathaan-2-announced", 20, RelatedFilter(max_age_days=36_500))
@@ -75,7 +75,7 @@ def test_filters_and_unknown(snapshot: Snapshot) -> None:
     assert snapshot.related("no-such-article", 5) is None
 
 
-def test_draft_text(snapshot: Snapshot) -> None:
+def test_draft_text(snapshot: LiveView) -> None:
     items = snapshot.related_to_text(
         "Shah Rukh Khan starts shooting the Pathaan sequel", "The spy returns in Spain.", 3
     )
@@ -84,7 +84,7 @@ def test_draft_text(snapshot: Snapshot) -> None:
     assert snapshot.related_to_text("", "zzzz qqqq", 3) == []
 
 
-def test_devanagari_terms_are_whole_in_the_vocabulary(snapshot: Snapshot) -> None:
-    vocabulary = set(snapshot.related_model.vocabulary)
+def test_devanagari_terms_are_whole_in_the_vocabulary(snapshot: LiveView) -> None:
+    vocabulary = set(snapshot.snapshot.related_model.vocabulary)
     assert {"शाहरुख", "पठान", "फिल्म"} <= vocabulary
     assert "है" not in vocabulary  # Hindi stop word

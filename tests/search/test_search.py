@@ -6,16 +6,16 @@ from datetime import datetime
 
 import pytest
 
-from index_data.snapshot import Snapshot
+from index_data.live import LiveView
 from search.index import Recency, SearchRequest
 from search.query import Filters, parse
 
 
-def ids(snapshot: Snapshot, text: str, **kwargs: object) -> list[str]:
+def ids(snapshot: LiveView, text: str, **kwargs: object) -> list[str]:
     return [h.id for h in snapshot.search(SearchRequest(text, **kwargs)).hits]  # type: ignore[arg-type]
 
 
-def test_all_words_rank_first_then_partial_matches(snapshot: Snapshot) -> None:
+def test_all_words_rank_first_then_partial_matches(snapshot: LiveView) -> None:
     got = ids(snapshot, "tom cruise train")
     # Only the stunt story and its syndicated copy have all three words; the premiere has
     # two (tom, cruise); the Mumbai train film and the cruise-ship show one each.
@@ -24,7 +24,7 @@ def test_all_words_rank_first_then_partial_matches(snapshot: Snapshot) -> None:
     assert set(got[3:]) == {"mumbai-local-train-film", "cruise-ship-reality-show"}
 
 
-def test_title_match_outranks_body_only_match(snapshot: Snapshot) -> None:
+def test_title_match_outranks_body_only_match(snapshot: LiveView) -> None:
     # "spy" is in the headline of the stunt story and its copy; five others have it in the
     # body only.
     got = ids(snapshot, "spy")
@@ -32,7 +32,7 @@ def test_title_match_outranks_body_only_match(snapshot: Snapshot) -> None:
     assert set(got[:2]) == {"cruise-train-stunt", "cruise-train-stunt-wire"}
 
 
-def test_phrase_exclusion_and_fields(snapshot: Snapshot) -> None:
+def test_phrase_exclusion_and_fields(snapshot: LiveView) -> None:
     assert set(ids(snapshot, '"tom cruise"')) == {
         "cruise-train-stunt",
         "cruise-train-stunt-wire",
@@ -47,7 +47,7 @@ def test_phrase_exclusion_and_fields(snapshot: Snapshot) -> None:
     assert ids(snapshot, 'author:"meera shah" prices') == ["streaming-price-rise"]
 
 
-def test_sort_newest(snapshot: Snapshot) -> None:
+def test_sort_newest(snapshot: LiveView) -> None:
     got = snapshot.search(SearchRequest("pathaan", sort="newest"))
     assert [h.id for h in got.hits] == [
         "pathaan-2-box-office",
@@ -57,7 +57,7 @@ def test_sort_newest(snapshot: Snapshot) -> None:
     assert all(h.score is None for h in got.hits)
 
 
-def test_filters(snapshot: Snapshot) -> None:
+def test_filters(snapshot: LiveView) -> None:
     assert set(ids(snapshot, "spy", filters=Filters(category="Hollywood"))) == {
         "cruise-train-stunt",
         "cruise-train-stunt-wire",
@@ -77,7 +77,7 @@ def test_filters(snapshot: Snapshot) -> None:
     }
 
 
-def test_facets_and_pages_cover_the_whole_result_set(snapshot: Snapshot) -> None:
+def test_facets_and_pages_cover_the_whole_result_set(snapshot: LiveView) -> None:
     whole = snapshot.search(SearchRequest("spy", per_page=10))
     assert whole.total == 7
     assert whole.facets == {
@@ -89,7 +89,7 @@ def test_facets_and_pages_cover_the_whole_result_set(snapshot: Snapshot) -> None
     assert pages[3].hits == ()
 
 
-def test_snippets_mark_matches_and_escape_everything_else(snapshot: Snapshot) -> None:
+def test_snippets_mark_matches_and_escape_everything_else(snapshot: LiveView) -> None:
     hit = snapshot.search(SearchRequest("quiz")).hits[0]
     assert hit.id == "markup-title"
     assert hit.title.startswith("<script>")  # titles are plain text; clients escape them
@@ -102,7 +102,7 @@ def test_snippets_mark_matches_and_escape_everything_else(snapshot: Snapshot) ->
     assert lead.startswith("A quiz show") and "&lt;b&gt;" in lead and "<mark>" not in lead
 
 
-def test_hindi_query_with_and_without_nukta(snapshot: Snapshot) -> None:
+def test_hindi_query_with_and_without_nukta(snapshot: LiveView) -> None:
     for query in ("शाहरुख़", "शाहरुख"):
         result = snapshot.search(SearchRequest(query))
         assert [h.id for h in result.hits] == ["pathaan-2-review-hi"]
@@ -136,12 +136,12 @@ def test_hindi_query_with_and_without_nukta(snapshot: Snapshot) -> None:
         '-"tom cruise"',
     ],
 )
-def test_odd_input_never_raises(snapshot: Snapshot, text: str) -> None:
+def test_odd_input_never_raises(snapshot: LiveView, text: str) -> None:
     result = snapshot.search(SearchRequest(text))
     assert result.total >= len(result.hits)
 
 
-def test_odd_input_means_plain_words(snapshot: Snapshot) -> None:
+def test_odd_input_means_plain_words(snapshot: LiveView) -> None:
     assert ids(snapshot, '"spy sequel') == ids(snapshot, "spy sequel")
     assert ids(snapshot, "quiz:show") == ids(snapshot, "quiz show")
     assert ids(snapshot, "the") == []
@@ -150,7 +150,7 @@ def test_odd_input_means_plain_words(snapshot: Snapshot) -> None:
     assert [(c.field, c.text) for c in parse("title:trailer")] == [("title", "trailer")]
 
 
-def test_recency_boost_reorders_within_a_tier(snapshot: Snapshot) -> None:
+def test_recency_boost_reorders_within_a_tier(snapshot: LiveView) -> None:
     plain = ids(snapshot, "pathaan")
     # Pure BM25F puts the announcement first (two "Pathaan"s in a short body, one in the title).
     assert plain[0] == "pathaan-2-announced"

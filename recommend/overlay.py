@@ -1,0 +1,163 @@
+"""Related lists as changed by articles upserted or deleted since the model was built.
+
+The model's vocabulary and idf stay fixed (a new word means nothing until the next full
+build); a changed article is re-vectorised with them. Nothing is written: every worker derives
+the same view from the same list of changes, and answers from it:
+
+- a new or edited article gets its own list, computed against every live vector;
+- an article whose precomputed list held a deleted or edited article is recomputed exactly
+  (so the list is refilled to k); other articles' lists gain the changed articles that now
+  score above their entries;
+- deleted articles, and the old version of edited ones, are never listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from recommend import UnknownArticle
+from recommend.model import RelatedItem, RelatedModel, shared_terms
+from recommend.vectorize import transform
+
+Keep = Callable[[str], bool] | None
+
+
+class RelatedView:
+    def __init__(
+        self,
+        model: RelatedModel,
+        upserted: Sequence[tuple[str, str, str]] = (),
+        removed: Iterable[str] = (),
+    ) -> None:
+        self.model = model
+        self.new_ids = [doc[0] for doc in upserted]
+        self.new_row = {article_id: i for i, article_id in enumerate(self.new_ids)}
+        gone = set(removed) | set(self.new_ids)
+        self.hidden_rows = np.array(
+            sorted(model.row_of[i] for i in gone if i in model.row_of), dtype=np.int64
+        )
+        self._hidden = np.zeros(len(model.ids), dtype=bool)
+        self._hidden[self.hidden_rows] = True
+        vectorizer = model.vectorizer
+        if upserted and vectorizer is not None:
+            self.vectors = transform(
+                vectorizer,
+                [d[1] for d in upserted],
+                [d[2] for d in upserted],
+                model.config.vectorizer,
+            )
+        else:
+            self.vectors = sparse.csr_matrix((0, len(model.vocabulary)), dtype=np.float32)
+
+    def __contains__(self, article_id: str) -> bool:
+        if article_id in self.new_row:
+            return True
+        row = self.model.row_of.get(article_id)
+        return row is not None and not self._hidden[row]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_ids) or bool(self.hidden_rows.size)
+
+    def related(self, article_id: str, limit: int, keep: Keep = None) -> list[RelatedItem]:
+        if article_id in self.new_row:
+            vector = self.vectors[self.new_row[article_id]]
+            return self._rank(vector, limit, keep, own_new=self.new_row[article_id])
+        row = self.model.row_of.get(article_id)
+        if row is None or self._hidden[row]:
+            raise UnknownArticle(f"no related list for article {article_id!r}")
+        if not self.changed:
+            return self.model.related(article_id, limit, keep)
+        listed = self.model.neighbours[row]
+        if self.hidden_rows.size and np.isin(listed, self.hidden_rows).any():
+            # A listed article is gone or changed: recompute this list exactly (refilled).
+            return self._rank(self.model.matrix[row], limit, keep, own_row=row)
+        return self._merge_new(row, limit, keep)
+
+    def related_to_text(
+        self, title: str, body: str, limit: int, keep: Keep = None
+    ) -> list[RelatedItem]:
+        if not self.changed:
+            return self.model.related_to_text(title, body, limit, keep)
+        vectorizer = self.model.vectorizer
+        if vectorizer is None:
+            return []
+        vector = transform(vectorizer, [title], [body], self.model.config.vectorizer)
+        return self._rank(vector, limit, keep) if vector.nnz else []
+
+    def _merge_new(self, row: int, limit: int, keep: Keep) -> list[RelatedItem]:
+        """The precomputed list, with changed articles slotted in where they now belong."""
+        model = self.model
+        threshold = model.config.duplicate_threshold
+        source = model.matrix[row]
+        candidates = [
+            (float(score), int(col), False)
+            for col, score in zip(model.neighbours[row], model.scores[row], strict=True)
+            if col >= 0
+        ]
+        fresh = np.asarray((self.vectors @ source.T).todense()).ravel()
+        candidates += [(float(s), i, True) for i, s in enumerate(fresh) if 0 < s < threshold]
+        candidates.sort(key=lambda c: -c[0])
+        return self._take(source, candidates, limit, keep, {int(model.groups[row])})
+
+    def _rank(
+        self,
+        vector: sparse.csr_matrix,
+        limit: int,
+        keep: Keep,
+        *,
+        own_row: int | None = None,
+        own_new: int | None = None,
+    ) -> list[RelatedItem]:
+        """Exact: `vector` against every live vector, duplicates and the source left out."""
+        model = self.model
+        threshold = model.config.duplicate_threshold
+        base = np.asarray((model.matrix @ vector.T).todense()).ravel()
+        base[self.hidden_rows] = 0.0
+        fresh = np.asarray((self.vectors @ vector.T).todense()).ravel()
+        seen = set()
+        if own_row is not None:
+            base[own_row] = 0.0
+            seen.add(int(model.groups[own_row]))
+        if own_new is not None:
+            fresh[own_new] = 0.0
+        for scores in (base, fresh):
+            scores[scores >= threshold] = 0.0  # the same story, not a related one
+        candidates = [(float(base[c]), int(c), False) for c in np.nonzero(base > 0)[0]]
+        candidates += [(float(fresh[i]), int(i), True) for i in np.nonzero(fresh > 0)[0]]
+        candidates.sort(key=lambda c: -c[0])
+        return self._take(vector, candidates, limit, keep, seen)
+
+    def _take(
+        self,
+        source: sparse.csr_matrix,
+        candidates: list[tuple[float, int, bool]],
+        limit: int,
+        keep: Keep,
+        seen_groups: set[int],
+    ) -> list[RelatedItem]:
+        model = self.model
+        items: list[RelatedItem] = []
+        for score, index, is_new in candidates:
+            if len(items) == limit:
+                break
+            if is_new:
+                other, group, target = self.new_ids[index], -1 - index, self.vectors[index]
+            else:
+                if self._hidden[index]:
+                    continue
+                other, group, target = (
+                    model.ids[index],
+                    int(model.groups[index]),
+                    model.matrix[index],
+                )
+            if group in seen_groups or (keep is not None and not keep(other)):
+                continue
+            seen_groups.add(group)
+            items.append(
+                RelatedItem(other, round(score, 4), shared_terms(model.vocabulary, source, target))
+            )
+        return items

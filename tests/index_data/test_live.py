@@ -1,0 +1,141 @@
+"""Changes made after a build are served at once, laid over the snapshot (no rebuild)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index_data.article import article_from_record
+from index_data.build import build_snapshot
+from index_data.live import LiveView
+from index_data.store import ArticleStore
+from recommend.vectorize import transform
+from search.index import SearchRequest
+from tests.conftest import ARTICLES, fixture_records, ingest
+
+NEW = {
+    "id": "pathaan-2-second-trailer",
+    "title": "Second Pathaan 2 trailer puts Shah Rukh Khan on a train roof",
+    "body": "The second trailer of Pathaan 2 ends with Shah Rukh Khan fighting on a train roof "
+    "as the spy chases a rival across Spain.",
+    "category": "bollywood",
+    "published_at": "2025-09-20",
+}
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    ingest(tmp_path, ARTICLES)
+    build_snapshot(tmp_path, publish=True)
+    return tmp_path
+
+
+def change(data_dir: Path, upsert: list[dict[str, object]] = (), delete: list[str] = ()) -> None:  # type: ignore[assignment]
+    with ArticleStore(data_dir / "articles.db") as store:
+        if upsert:
+            store.upsert_many([article_from_record(r) for r in upsert])
+        for article_id in delete:
+            store.delete(article_id)
+
+
+def ids(view: LiveView, text: str) -> list[str]:
+    return [h.id for h in view.search(SearchRequest(text, per_page=20)).hits]
+
+
+def brute_force(data_dir: Path, view: LiveView, article_id: str, k: int) -> list[str]:
+    """Exact related list over every article in the store (the truth), with the snapshot's
+    vocabulary, duplicates excluded."""
+    model = view.snapshot.related_model
+    with ArticleStore(data_dir / "articles.db") as store:
+        articles = store.read_all().articles
+    live = [a.id for a in articles]
+    assert sorted(live) == sorted(view.catalog)
+    assert model.vectorizer is not None
+    vectors = transform(
+        model.vectorizer,
+        [a.title for a in articles],
+        [a.body for a in articles],
+        model.config.vectorizer,
+    ).toarray()
+    row = live.index(article_id)
+    sims = vectors @ vectors[row]
+    order = [int(i) for i in np.argsort(-sims, kind="stable")]
+    threshold = model.config.duplicate_threshold
+    picked: list[str] = []
+    for i in order:
+        if i == row or sims[i] <= 0 or sims[i] >= threshold:
+            continue
+        twin = [p for p in picked if float(vectors[live.index(p)] @ vectors[i]) >= threshold]
+        if not twin:
+            picked.append(live[i])
+    return picked[:k]
+
+
+def test_upsert_is_searchable_and_related_without_a_rebuild(data_dir: Path) -> None:
+    change(data_dir, upsert=[NEW])
+    view = LiveView.open(data_dir)
+    try:
+        assert view.changed_count == 1 and view.article_count == 13
+        assert ids(view, "second trailer")[0] == NEW["id"]
+        # Ranked with the snapshot's articles: all-words first across both indexes.
+        got = ids(view, "pathaan train")
+        assert got[0] == NEW["id"] and "pathaan-2-trailer" in got
+        assert view.article(NEW["id"])["title"] == NEW["title"]  # type: ignore[index]
+        own = view.related(NEW["id"], 5)
+        assert own is not None and own[0].id in {"pathaan-2-trailer", "pathaan-2-announced"}
+        # It enters the lists of the stories it is now close to.
+        announced = view.related("pathaan-2-announced", 3)
+        assert announced is not None and NEW["id"] in [e.id for e in announced]
+        for article_id in view.catalog:
+            listed = [e.id for e in view.related(article_id, 20) or []]
+            assert listed == brute_force(data_dir, view, article_id, 20), article_id
+    finally:
+        view.snapshot.close()
+
+
+def test_edit_replaces_the_old_version_everywhere(data_dir: Path) -> None:
+    edited = {**next(r for r in fixture_records() if r["id"] == "streaming-price-rise")}
+    edited["title"] = "Streaming platforms cut prices for students"
+    edited["body"] = "Two platforms announced student discounts on monthly plans."
+    change(data_dir, upsert=[edited])
+    view = LiveView.open(data_dir)
+    try:
+        assert view.article_count == 12
+        assert ids(view, "subscription") == []  # only the old body had it
+        assert ids(view, "student discounts") == ["streaming-price-rise"]
+        assert view.article("streaming-price-rise")["title"] == edited["title"]  # type: ignore[index]
+        related = view.related("streaming-price-rise", 5)
+        assert related is not None
+        assert [e.id for e in related] == brute_force(data_dir, view, "streaming-price-rise", 5)
+    finally:
+        view.snapshot.close()
+
+
+def test_delete_disappears_everywhere_and_lists_are_refilled(data_dir: Path) -> None:
+    before = LiveView.open(data_dir)
+    holders = [
+        a
+        for a in before.catalog
+        if "pathaan-2-trailer" in [e.id for e in before.related(a, 20) or []]
+    ]
+    before.snapshot.close()
+    change(data_dir, delete=["pathaan-2-trailer"])
+    view = LiveView.open(data_dir)
+    try:
+        assert view.article_count == 11
+        assert "pathaan-2-trailer" not in ids(view, "pathaan trailer desert")
+        assert view.article("pathaan-2-trailer") is None
+        assert view.related("pathaan-2-trailer", 5) is None
+        assert holders
+        for article_id in view.catalog:
+            listed = [e.id for e in view.related(article_id, 20) or []]
+            assert "pathaan-2-trailer" not in listed
+            assert listed == brute_force(data_dir, view, article_id, 20), article_id
+        drafts = view.related_to_text("Pathaan 2 trailer", "desert chase", 10)
+        assert "pathaan-2-trailer" not in [d.id for d in drafts]
+        facets = view.search(SearchRequest("pathaan")).facets["category"]
+        assert facets == {"bollywood": 1, "box-office": 1}
+    finally:
+        view.snapshot.close()
