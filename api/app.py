@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import multiprocess
 
+from api.admin import admin_routes
 from api.errors import install_error_handlers
 from api.holder import SnapshotHolder
 from api.observability import MULTIPROC_ENV, Metrics, ObservabilityMiddleware
 from api.routes import health_routes, read_routes
-from api.settings import Settings
+from api.settings import Settings, build_config
 
 log = logging.getLogger("gupshup.api")
 
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_routes(settings))
     app.include_router(read_routes(settings))
+    if settings.admin_token is not None and settings.admin_token.get_secret_value():
+        app.include_router(admin_routes(settings, build_config(settings)))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

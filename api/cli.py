@@ -21,16 +21,15 @@ from tqdm import tqdm
 from api import queries
 from api.errors import RequestError
 from api.observability import MULTIPROC_ENV
-from api.settings import Settings
-from index_data.build import BuildConfig, build_snapshot
-from index_data.errors import IndexDataError
+from api.settings import Settings, build_config
+from index_data.build import build_snapshot
+from index_data.errors import BuildInProgress, IndexDataError
+from index_data.jobs import JobStore
 from index_data.live import LiveView
 from index_data.readers import read_paths
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
 from recommend import RecommendError
-from recommend.model import RelatedConfig
-from recommend.vectorize import VectorizerConfig
 from search import SearchError
 
 
@@ -107,23 +106,19 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], skip_invalid: bool) -> No
         raise click.ClickException(f"{rejected_files} file(s) rejected (see errors above)")
 
 
-def build_config(settings: Settings) -> BuildConfig:
-    return BuildConfig(
-        related=RelatedConfig(
-            k=settings.related_k,
-            duplicate_threshold=settings.duplicate_threshold,
-            vectorizer=VectorizerConfig(title_weight=settings.title_weight),
-        ),
-        index_procs=settings.index_procs,
-    )
-
-
 @cli.command()
 @click.option("--publish", is_flag=True, help="Publish the new snapshot when it is complete.")
 @click.pass_context
 def build(ctx: click.Context, publish: bool) -> None:
     """Build a new snapshot (search index + related lists) from the store."""
     settings = settings_of(ctx)
+    jobs = JobStore(settings.data_dir)
+    try:
+        live = jobs.live()
+    finally:
+        jobs.close()
+    if live is not None:
+        raise BuildInProgress(f"a rebuild is already running (job {live.id})")
     with ExitStack() as bars:
         open_bars: dict[str, tqdm[Any]] = {}
 
@@ -145,6 +140,18 @@ def build(ctx: click.Context, publish: bool) -> None:
         f"snapshot {result.snapshot_id} {state}: {result.article_count} articles, "
         f"{result.size_bytes / 1e6:.1f} MB, {took:.1f} s"
     )
+
+
+@cli.command()
+@click.argument("article_id")
+@click.pass_context
+def delete(ctx: click.Context, article_id: str) -> None:
+    """Delete an article from the store (served without it at once; gone from the next build)."""
+    with ArticleStore(settings_of(ctx).store_path) as store:
+        if not store.delete(article_id):
+            raise click.ClickException(f"no article with id {article_id!r}")
+        rev = store.rev()
+    click.echo(f"deleted {article_id} (store revision {rev})")
 
 
 @cli.command()

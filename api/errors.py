@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index_data.errors import IndexDataError, InvalidArticle, SnapshotNotFound
+from api.schemas import ErrorResponse
+from index_data.errors import (
+    BrokenSnapshot,
+    BuildInProgress,
+    IndexDataError,
+    InvalidArticle,
+    InvalidBatch,
+    InvalidSnapshotId,
+    SnapshotNotFound,
+)
 
 log = logging.getLogger("gupshup.api")
 
@@ -39,7 +49,27 @@ class NotReady(RequestError):
     code = "not_ready"
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
+class Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(RequestError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(RequestError):
+    status = 413
+    code = "payload_too_large"
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (404, 413, 422, 503)
+}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
@@ -53,7 +83,35 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestError)
     async def request_error(_: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="gupshup-admin"'} if exc.status == 401 else None
+        )
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(InvalidBatch)
+    async def invalid_batch(_: Request, exc: InvalidBatch) -> JSONResponse:
+        body = error_body("invalid_articles", str(exc), exc.problems[0][1])
+        body["error"]["problems"] = [
+            {"item": index, "field": field, "message": message}
+            for index, field, message in exc.problems[:100]
+        ]
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(BuildInProgress)
+    async def build_in_progress(_: Request, exc: BuildInProgress) -> JSONResponse:
+        return JSONResponse(error_body("build_in_progress", str(exc)), status_code=409)
+
+    @app.exception_handler(BrokenSnapshot)
+    async def broken_snapshot(_: Request, exc: BrokenSnapshot) -> JSONResponse:
+        return JSONResponse(error_body("snapshot_broken", str(exc)), status_code=409)
+
+    @app.exception_handler(InvalidSnapshotId)
+    async def invalid_snapshot_id(_: Request, exc: InvalidSnapshotId) -> JSONResponse:
+        return JSONResponse(
+            error_body("invalid_parameter", str(exc), "snapshot_id"), status_code=422
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api import queries
 from api.caching import not_modified
+from api.errors import ERROR_RESPONSES
 from api.holder import SnapshotHolder
 from api.schemas import (
     ArticleResponse,
@@ -31,9 +32,6 @@ DateFrom = Annotated[
 DateTo = Annotated[
     str | None, Query(alias="to", max_length=40, description="Published on/before (ISO date).")
 ]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (404, 422, 503)
-}
 
 
 def holder_of(request: Request) -> SnapshotHolder:
@@ -90,7 +88,7 @@ def health_routes(settings: Settings) -> APIRouter:
 
 
 def read_routes(settings: Settings) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["read"], responses=ERRORS)
+    router = APIRouter(prefix="/api", tags=["read"], responses=ERROR_RESPONSES)
     query_text = Query(description="What the reader typed.", max_length=settings.max_query_chars)
 
     @router.get("/search", response_model=SearchResponse)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index_data.build import BuildConfig
+from recommend.model import RelatedConfig
+from recommend.vectorize import VectorizerConfig
 
 
 class Settings(BaseSettings):
@@ -56,6 +60,16 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         14.0, gt=0, description="Age in days at which the recency boost has halved."
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for /api/admin/*; without one the admin API is off.",
+    )
+    max_batch_articles: int = Field(
+        1000, ge=1, description="Most articles in one POST /api/admin/articles."
+    )
+    max_body_bytes: int = Field(
+        10_000_000, ge=1, description="Largest admin request body; bigger ones get 413."
+    )
     access_log: bool = Field(True, description="Write one JSON access-log line per request.")
     snapshot_poll_seconds: float = Field(
         1.0, gt=0, description="How often each worker checks CURRENT for a new snapshot."
@@ -81,3 +95,15 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "articles.db"
+
+
+def build_config(settings: Settings) -> BuildConfig:
+    """What a build needs of the settings (the CLI's builds and the API's rebuilds alike)."""
+    return BuildConfig(
+        related=RelatedConfig(
+            k=settings.related_k,
+            duplicate_threshold=settings.duplicate_threshold,
+            vectorizer=VectorizerConfig(title_weight=settings.title_weight),
+        ),
+        index_procs=settings.index_procs,
+    )

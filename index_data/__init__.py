@@ -6,6 +6,7 @@ Exception tree::
 
     IndexDataError
     ├── InvalidArticle        one record breaks the Article rules (field, message)
+    ├── InvalidBatch          some records of a batch do (index, field, message each)
     ├── ReaderError           a whole file cannot be read (missing, unknown type, bad encoding)
     ├── StoreError            the ArticleStore cannot be opened or written
     └── SnapshotError

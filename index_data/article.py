@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from index_data.errors import InvalidArticle
+from index_data.errors import InvalidArticle, InvalidBatch
 
 # Ids travel in URLs and CLI arguments; they never become file paths, but we still keep them
 # boring: no whitespace or control characters, no `..` segment, bounded length.
@@ -179,3 +179,29 @@ def article_from_record(record: Mapping[str, Any]) -> Article:
         lang=_clean_text(record.get("lang"), "lang", required=False, limit=20),
         extra=extra,
     )
+
+
+def articles_from_records(records: list[Any]) -> list[Article]:
+    """Validate a whole batch: every record must be a valid article with an id unique in the
+    batch, or nothing is accepted (InvalidBatch lists every problem by 0-based index)."""
+    articles: list[Article] = []
+    problems: list[tuple[int, str | None, str]] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            problems.append((index, None, f"expected a JSON object, got {type(record).__name__}"))
+            continue
+        try:
+            article = article_from_record(record)
+        except InvalidArticle as exc:
+            problems.append((index, exc.field, exc.message))
+            continue
+        if article.id in seen:
+            message = f"duplicate id {article.id!r} (also item {seen[article.id]})"
+            problems.append((index, "id", message))
+            continue
+        seen[article.id] = index
+        articles.append(article)
+    if problems:
+        raise InvalidBatch(problems)
+    return articles

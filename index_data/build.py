@@ -88,13 +88,15 @@ def build_snapshot(
     *,
     publish: bool = False,
     progress: Progress | None = None,
+    holder: str | None = None,
 ) -> BuildResult:
     """Build a snapshot of everything in the store; the live snapshot is untouched on failure."""
     config = config or BuildConfig()
     snapshots = SnapshotDir(data_dir)
     report = progress or (lambda stage, done, total: None)
     snapshot_id = new_snapshot_id()
-    with snapshots.build_lock(f"build {snapshot_id}"):
+    who = f"build {snapshot_id}" + (f", {holder}" if holder else "")
+    with snapshots.build_lock(who):
         snapshots.clear_staging()
         staging = snapshots.staging / snapshot_id
         try:

@@ -14,6 +14,16 @@ class InvalidArticle(IndexDataError):
         self.field = field
 
 
+class InvalidBatch(IndexDataError):
+    """A batch of records with at least one bad record; `problems` has (index, field, message)."""
+
+    def __init__(self, problems: list[tuple[int, str | None, str]]) -> None:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"item {first[0]}: {first[2]}{more}")
+        self.problems = problems
+
+
 class ReaderError(IndexDataError):
     """A file that cannot be read at all (missing, unsupported type, undecodable)."""
 

@@ -100,9 +100,7 @@ class LiveView:
         return self.snapshot.search_index.search(request, hide=self._hidden, extra=self._extra)
 
     def suggest(self, text: str, limit: int) -> Suggestions:
-        return self.snapshot.search_index.suggest(
-            text, limit, hide=self._hidden, extra=self._extra
-        )
+        return self.snapshot.search_index.suggest(text, limit, hide=self._hidden, extra=self._extra)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """Stored fields of a live article (as the search index stores them), or None."""
@@ -148,7 +146,12 @@ class LiveView:
     def _entry(self, item: RelatedItem) -> RelatedEntry:
         e = self._catalog[item.id]
         return RelatedEntry(
-            e["id"], e["title"], e["url"], e["category"], e["published_at"], item.score,
+            e["id"],
+            e["title"],
+            e["url"],
+            e["category"],
+            e["published_at"],
+            item.score,
             item.shared_terms,
         )
 

@@ -208,6 +208,19 @@ class SnapshotDir:
                 removed.append(info.id)
         return removed
 
+    def lock_holder(self) -> str | None:
+        """Who holds the build lock right now (None when it is free)."""
+        if not self.lock_file.exists():
+            return None
+        with self.lock_file.open("a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                return handle.read().strip() or "another process"
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return None
+
     @contextmanager
     def build_lock(self, holder: str) -> Iterator[None]:
         """Exclusive build lock. flock is released by the kernel if the holder dies, so a
