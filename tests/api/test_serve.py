@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,17 +15,22 @@ from index_data.article import article_from_record
 from index_data.build import build_snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
+from tests.api.server import Server
 from tests.conftest import ARTICLES, ingest
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    ingest(tmp_path, ARTICLES)
+    build_snapshot(tmp_path, publish=True)
+    running = Server(tmp_path).start()
+    try:
+        yield running.port, tmp_path
+    finally:
+        running.stop()
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
-    """One request on a fresh connection, so the kernel may hand it to either worker."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("GET", path)
@@ -38,53 +38,6 @@ def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         conn.close()
-
-
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    ingest(tmp_path, ARTICLES)
-    build_snapshot(tmp_path, publish=True)
-    port = free_port()
-    env = {**os.environ, "GUPSHUP_LOG_LEVEL": "warning"}
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from api.cli import main; main()",
-            "--data-dir",
-            str(tmp_path),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(port, "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = (tmp_path / "server.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"server did not start: {tail}")
-            time.sleep(0.2)
-        yield port, tmp_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_publish_reaches_every_worker_without_a_failed_request(server: tuple[int, Path]) -> None:
