@@ -94,6 +94,8 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
                 f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                 field="body",
             ) from None
+        except RecursionError:
+            raise InvalidParameter("body is not valid JSON: nested too deeply", "body") from None
 
     @router.put("/articles/{article_id:path}", response_model=WriteResult)
     async def put_article(request: Request, article_id: str) -> WriteResult:
@@ -118,7 +120,7 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
                 if line.strip():
                     try:
                         records.append(json.loads(line.decode("utf-8")))
-                    except (UnicodeDecodeError, json.JSONDecodeError):
+                    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                         raise InvalidParameter(
                             f"line {number} of the JSON Lines body is not valid JSON", "body"
                         ) from None

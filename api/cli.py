@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import click
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from api import queries
@@ -53,7 +54,13 @@ def settings_of(ctx: click.Context) -> Settings:
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """Gupshup Search: search and Related Articles for news sites."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GUPSHUP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise click.ClickException(f"bad setting: {problems}") from None
     if data_dir:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
     ctx.obj = settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from api.errors import InvalidParameter, NotFound
@@ -35,7 +35,7 @@ def _date(value: str | None, field: str, *, end_of_day: bool) -> datetime | None
         ) from None
     if end_of_day and len(value.strip()) == 10:
         # `to=2025-03-14` means the whole of that day.
-        parsed += timedelta(days=1) - timedelta(microseconds=1)
+        parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
     return parsed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -83,10 +84,12 @@ class Article:
 
 def validate_id(value: str) -> str:
     """Return `value` if it is an acceptable article id, else raise InvalidArticle."""
-    if not ID_PATTERN.match(value) or any(part == ".." for part in value.split("/")):
+    # "x/related" would be unreachable at /api/articles/{id}: the related route takes it.
+    parts = value.split("/")
+    if not ID_PATTERN.match(value) or ".." in parts or (len(parts) > 1 and parts[-1] == "related"):
         raise InvalidArticle(
             f"invalid id {value[:60]!r}: use 1-200 letters, digits or . _ : / @ + - "
-            "(starting with a letter or digit)",
+            "(starting with a letter or digit; no '..' part, not ending in '/related')",
             field="id",
         )
     return value
@@ -100,31 +103,34 @@ def parse_published_at(value: str) -> datetime:
             parsed_date = date.fromisoformat(text)
             return datetime(parsed_date.year, parsed_date.month, parsed_date.day)
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise InvalidArticle(
             f"published_at {value[:40]!r} is not an ISO 8601 date or datetime "
             "(e.g. 2025-03-14 or 2025-03-14T09:30:00+05:30)",
             field="published_at",
         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
 def _clean_text(value: Any, name: str, *, required: bool, limit: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise InvalidArticle(f"field {name!r} must be a string, got {type(value).__name__}", name)
+    # NFC so that the same word typed two ways is stored one way; control characters (other
+    # than newlines and tabs) are never meaningful in an article and break terminals and JSON.
+    # Both come before the checks: what is checked is what is stored.
+    text = unicodedata.normalize("NFC", value or "")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    if not text:
         if required:
             raise InvalidArticle(f"missing required field {name!r}", field=name)
         return None
-    if not isinstance(value, str):
-        raise InvalidArticle(f"field {name!r} must be a string, got {type(value).__name__}", name)
-    if len(value) > limit:
+    if len(text) > limit:
         raise InvalidArticle(f"field {name!r} is longer than {limit:,} characters", field=name)
-    # NFC so that the same word typed two ways is stored one way; control characters (other
-    # than newlines and tabs) are never meaningful in an article and break terminals and JSON.
-    text = unicodedata.normalize("NFC", value)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    return text.strip()
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise InvalidArticle(f"field {name!r} holds invalid Unicode (a lone surrogate)", name)
+    return text
 
 
 def _clean_tags(value: Any) -> tuple[str, ...]:
@@ -165,6 +171,11 @@ def article_from_record(record: Mapping[str, Any]) -> Article:
     extra = {k: v for k, v in record.items() if k not in KNOWN_FIELDS and k != "extra"}
     if isinstance(record.get("extra"), Mapping):
         extra = {**record["extra"], **extra}
+    try:
+        # Unknown fields are stored as JSON: they must be storable.
+        json.dumps(extra, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        raise InvalidArticle("unknown fields hold values that cannot be stored as JSON") from None
     return Article(
         id=article_id,
         title=title or "",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index_data.article import Article, article_from_record
+from index_data.article import MAX_BODY_CHARS, Article, article_from_record
 from index_data.errors import InvalidArticle, ReaderError
 
 PAGE_SUFFIXES = {".txt", ".html", ".htm"}
@@ -170,6 +170,9 @@ def _jsonl_records(name: str, data: bytes) -> Iterator[Item]:
                 RecordProblem(name, number, f"invalid JSON: {exc.msg} (column {exc.colno})"),
             )
             continue
+        except RecursionError:
+            yield number, RecordProblem(name, number, "invalid JSON: nested too deeply")
+            continue
         if not isinstance(record, dict):
             kind = type(record).__name__
             yield number, RecordProblem(name, number, f"expected a JSON object, got {kind}")
@@ -178,6 +181,8 @@ def _jsonl_records(name: str, data: bytes) -> Iterator[Item]:
 
 
 def _csv_records(name: str, text: str) -> Iterator[Item]:
+    # Bodies may be long; the csv module's default cell limit (128 KiB) is not ours.
+    csv.field_size_limit(MAX_BODY_CHARS + 1)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = reader.fieldnames
@@ -219,8 +224,11 @@ def _one_page(name: str, parse: Any) -> Item:
 
 
 def derive_page_id(record: Mapping[str, Any]) -> str:
-    """A stable id for a page that has none: from its URL if known, else site name + title."""
-    basis = record.get("url") or f"{record.get('source') or ''}\n{record.get('title') or ''}"
+    """A stable id for a page that has none: from its URL if known, else from its content
+    (site name, title and text), so two different pages never share one."""
+    basis = record.get("url") or "\n".join(
+        str(record.get(k) or "") for k in ("source", "title", "body")
+    )
     digest = hashlib.sha1(str(basis).encode("utf-8")).hexdigest()[:12]
     slug = re.sub(r"[^a-z0-9]+", "-", str(record.get("title") or "page").lower()).strip("-")
     return f"{slug[:60].strip('-') or 'page'}-{digest}"
@@ -253,7 +261,10 @@ BOILERPLATE_LINES = {
     "comments",
 }
 BOILERPLATE_PATTERNS = [
-    re.compile(r"^[\w .&'-]{0,40}\btrending( stories| now| news)?$", re.IGNORECASE),
+    # Widget headings such as "Bollywood Trending Stories" or "Trending Now", not sentences
+    # that happen to end in "trending".
+    re.compile(r"^([\w&'-]+ ){0,3}trending (stories|news|articles|posts)$", re.IGNORECASE),
+    re.compile(r"^trending( now)?$", re.IGNORECASE),
     re.compile(
         r"^((facebook|twitter|x|whatsapp|telegram|pinterest|linkedin|reddit|email|"
         r"print|tumblr|share via|copy link)[\s,|]*)+$",

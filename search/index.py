@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from whoosh.searching import Results, Searcher
 from search import IndexUnavailable
 from search.build import build_memory_index
 from search.highlight import snippet
-from search.query import Filters, filter_query, parse, plan, render
+from search.query import Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
 from search.spelling import correct
 from search.suggest import Suggestions, suggest
@@ -89,8 +90,8 @@ class SearchIndex:
     def __init__(self, ix: Any, path: Path | None) -> None:
         self._ix = ix
         self.path = path
-        self._local = threading.local()
-        self._searchers: list[Searcher] = []
+        self._idle: list[Searcher] = []
+        self._opened = 0
         self._lock = threading.Lock()
         self._closed = False
 
@@ -113,26 +114,43 @@ class SearchIndex:
     def doc_count(self) -> int:
         return int(self._ix.doc_count())
 
-    def searcher(self) -> Searcher:
-        found: Searcher | None = getattr(self._local, "searcher", None)
-        if found is None:
-            found = self._ix.searcher(weighting=weighting())
-            self._local.searcher = found
+    @contextmanager
+    def searching(self) -> Iterator[Searcher]:
+        """A searcher for one call. Whoosh searchers must not be shared between threads, and
+        opening one per query is slow, so they are pooled: at most as many exist as calls have
+        run at once, whichever threads make them (anyio retires idle threads)."""
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            searcher = self._ix.searcher(weighting=weighting())
             with self._lock:
-                self._searchers.append(found)
-        return found
+                self._opened += 1
+        try:
+            yield searcher
+        finally:
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._idle.append(searcher)
+            if closed:
+                searcher.close()
+
+    @property
+    def searchers_opened(self) -> int:
+        return self._opened
 
     def close(self) -> None:
         with self._lock:
-            for s in self._searchers:
-                s.close()
-            self._searchers.clear()
+            idle, self._idle = self._idle, []
             self._closed = True
+        for searcher in idle:
+            searcher.close()
         self._ix.close()
 
     def document(self, article_id: str) -> dict[str, Any] | None:
         """Stored fields of one article, or None."""
-        stored: dict[str, Any] | None = self.searcher().document(id=article_id)
+        with self.searching() as searcher:
+            stored: dict[str, Any] | None = searcher.document(id=article_id)
         return stored
 
     def suggest(
@@ -144,10 +162,12 @@ class SearchIndex:
         extra: SearchIndex | None = None,
     ) -> Suggestions:
         """Completions from this index; titles from it (less `hide`) and from `extra`."""
-        found = suggest(self.searcher(), text, limit, mask=_ids_query(hide))
+        with self.searching() as searcher:
+            found = suggest(searcher, text, limit, mask=_ids_query(hide))
         if extra is None:
             return found
-        more = suggest(extra.searcher(), text, limit)
+        with extra.searching() as searcher:
+            more = suggest(searcher, text, limit)
         titles = (*more.titles, *found.titles)[:limit]
         completions = tuple(dict.fromkeys((*found.completions, *more.completions)))[:limit]
         return Suggestions(completions, titles)
@@ -163,42 +183,81 @@ class SearchIndex:
         small index of articles changed since this one was built), ranked as one list."""
         query_plan = plan(request.text)
         if query_plan.strict is None or query_plan.loose is None:
-            return SearchResults(0, (), {"category": {}}, self._correction(request, 0))
+            with self.searching() as searcher:
+                return SearchResults(
+                    0, (), {"category": {}}, self._correction(searcher, request, 0)
+                )
         offset = (request.page - 1) * request.per_page
-        wanted = offset + request.per_page
         boosted = bool(
             request.sort == "relevance" and request.recency and request.recency.weight > 0
         )
-        indexes = [(self, _ids_query(hide))] + ([(extra, None)] if extra is not None else [])
+        with ExitStack() as stack:
+            indexes = [(self, stack.enter_context(self.searching()), _ids_query(hide))]
+            if extra is not None:
+                indexes.append((extra, stack.enter_context(extra.searching()), None))
+            return self._search(query_plan, request, indexes, offset, boosted)
+
+    def _search(
+        self,
+        query_plan: QueryPlan,
+        request: SearchRequest,
+        indexes: list[tuple[SearchIndex, Searcher, wq.Query | None]],
+        offset: int,
+        boosted: bool,
+    ) -> SearchResults:
+        wanted = offset + request.per_page
         window = max(wanted, RECENCY_WINDOW) if boosted else max(wanted, 1)
+        assert query_plan.strict is not None and query_plan.loose is not None
+        # Sorted by date, only the articles with every word are listed (if any has them all):
+        # a date-ordered list of partial matches would bury the story under noise.
+        newest = request.sort == "newest"
         strict = query_plan.strict
         firsts = [
-            (index, index._run(strict, _either(query_plan.exclude, hidden), window, request))
-            for index, hidden in indexes
+            (searcher, _run(searcher, strict, _either(query_plan.exclude, hidden), window, request))
+            for _, searcher, hidden in indexes
         ]
         complete = sum(len(results) for _, results in firsts)
         tiers = [firsts]
-        if query_plan.tiered:
+        if newest and complete == 0 and query_plan.tiered:
+            tiers = [
+                [
+                    (
+                        searcher,
+                        _run(
+                            searcher,
+                            query_plan.loose,
+                            _either(query_plan.exclude, hidden),
+                            window,
+                            request,
+                        ),
+                    )
+                    for _, searcher, hidden in indexes
+                ]
+            ]
+        elif query_plan.tiered and not newest:
             # Documents with every word come first; the rest follow, ranked among themselves.
             rest = max(wanted - sum(r.scored_length() for _, r in firsts), 1)
             limit = max(rest, RECENCY_WINDOW) if boosted else rest
             tiers.append(
                 [
                     (
-                        index,
-                        index._run(
+                        searcher,
+                        _run(
+                            searcher,
                             query_plan.loose,
                             _either(query_plan.exclude, hidden, strict),
                             limit,
                             request,
                         ),
                     )
-                    for index, hidden in indexes
+                    for _, searcher, hidden in indexes
                 ]
             )
         ranked: list[tuple[Any, float | None]] = []
         for tier in tiers:
-            entries = [e for index, results in tier for e in index._entries(results, request)]
+            entries = [
+                e for searcher, results in tier for e in _entries(searcher, results, request)
+            ]
             entries.sort(key=lambda entry: -entry[0])  # stable: ties keep Whoosh's order
             ranked.extend((hit, score) for _, hit, score in entries)
         every = [results for tier in tiers for _, results in tier]
@@ -208,38 +267,10 @@ class SearchIndex:
             for hit, score in ranked[offset : offset + request.per_page]
         )
         total = sum(len(results) for results in every)
-        return SearchResults(total, page, _facets(every), self._correction(request, complete))
+        correction = self._correction(indexes[0][1], request, complete)
+        return SearchResults(total, page, _facets(every), correction)
 
-    def _run(
-        self, query: wq.Query, mask: wq.Query | None, limit: int, request: SearchRequest
-    ) -> Results:
-        kwargs: dict[str, Any] = {}
-        if request.sort == "newest":
-            kwargs["sortedby"] = sorting.FieldFacet("sort_date", reverse=True)
-        return self.searcher().search(
-            query,
-            limit=limit,
-            mask=mask,
-            filter=filter_query(request.filters),
-            groupedby={"category": sorting.FieldFacet("category", maptype=sorting.Count)},
-            **kwargs,
-        )
-
-    def _entries(
-        self, results: Results, request: SearchRequest
-    ) -> list[tuple[float, Any, float | None]]:
-        """(ranking key, hit, score to report) for each hit, comparable across indexes."""
-        if request.sort == "newest":
-            dates = self.searcher().reader().column_reader("sort_date")
-            return [(float(dates[hit.docnum]), hit, None) for hit in results]
-        if request.recency is not None and request.recency.weight > 0:
-            dates = self.searcher().reader().column_reader("sort_date")
-            factor = request.recency.factor
-            boosted = [float(hit.score) * factor(dates[hit.docnum]) for hit in results]
-            return [(b, hit, b) for b, hit in zip(boosted, results, strict=True)]
-        return [(float(hit.score), hit, float(hit.score)) for hit in results]
-
-    def _correction(self, request: SearchRequest, complete: int) -> str | None:
+    def _correction(self, searcher: Searcher, request: SearchRequest, complete: int) -> str | None:
         """A corrected query when few articles have all the words typed. Words the index has
         never seen are respelt first (that alone is offered: they matched nothing); if there
         are none, rare known words are, and offered only if more articles then have them all."""
@@ -248,23 +279,55 @@ class SearchIndex:
         clauses = parse(request.text)
         # Respelling known words is a long shot: only when nothing has every word.
         for known_too in (False, True) if complete == 0 else (False,):
-            fixed = correct(self.searcher(), clauses, known_too=known_too)
+            fixed = correct(searcher, clauses, known_too=known_too)
             if fixed is None:
                 continue
             text = render(fixed)
-            if not known_too or self._complete_matches(text, request.filters) > complete:
+            if not known_too or _complete_matches(searcher, text, request.filters) > complete:
                 return text
         return None
 
-    def _complete_matches(self, text: str, filters: Filters) -> int:
-        """How many articles have every word of `text`."""
-        text_plan = plan(text)
-        if text_plan.strict is None:
-            return 0
-        found = self.searcher().search(
-            text_plan.strict, limit=1, filter=filter_query(filters), mask=text_plan.exclude
-        )
-        return len(found)
+
+def _complete_matches(searcher: Searcher, text: str, filters: Filters) -> int:
+    """How many articles have every word of `text`."""
+    text_plan = plan(text)
+    if text_plan.strict is None:
+        return 0
+    found = searcher.search(
+        text_plan.strict, limit=1, filter=filter_query(filters), mask=text_plan.exclude
+    )
+    return len(found)
+
+
+def _run(
+    searcher: Searcher, query: wq.Query, mask: wq.Query | None, limit: int, request: SearchRequest
+) -> Results:
+    kwargs: dict[str, Any] = {}
+    if request.sort == "newest":
+        kwargs["sortedby"] = sorting.FieldFacet("sort_date", reverse=True)
+    return searcher.search(
+        query,
+        limit=limit,
+        mask=mask,
+        filter=filter_query(request.filters),
+        groupedby={"category": sorting.FieldFacet("category", maptype=sorting.Count)},
+        **kwargs,
+    )
+
+
+def _entries(
+    searcher: Searcher, results: Results, request: SearchRequest
+) -> list[tuple[float, Any, float | None]]:
+    """(ranking key, hit, score to report) for each hit, comparable across indexes."""
+    if request.sort == "newest":
+        dates = searcher.reader().column_reader("sort_date")
+        return [(float(dates[hit.docnum]), hit, None) for hit in results]
+    if request.recency is not None and request.recency.weight > 0:
+        dates = searcher.reader().column_reader("sort_date")
+        factor = request.recency.factor
+        boosted = [float(hit.score) * factor(dates[hit.docnum]) for hit in results]
+        return [(b, hit, b) for b, hit in zip(boosted, results, strict=True)]
+    return [(float(hit.score), hit, float(hit.score)) for hit in results]
 
 
 def _hit(hit: Any, terms: frozenset[str] | None, score: float | None, *, scored: bool) -> Hit:

@@ -87,3 +87,10 @@ def test_errors_are_one_line(published: Path, tmp_path: Path) -> None:
     assert code == 1 and "no snapshot is published yet" in err
     code, _, err = run(tmp_path / "empty", "ingest", str(tmp_path / "missing.jsonl"))
     assert code == 1 and "no such file or folder" in err
+
+
+def test_a_bad_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUPSHUP_MAX_PER_PAGE", "abc")
+    code, _, err = run(tmp_path, "stats")
+    assert code == 1 and err.startswith("Error: bad setting: GUPSHUP_MAX_PER_PAGE:")
+    assert "Traceback" not in err

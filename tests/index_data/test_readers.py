@@ -141,3 +141,56 @@ def test_folder_and_missing_paths(tmp_path: Path) -> None:
         read_paths([tmp_path / "nope.jsonl"])
     with pytest.raises(ReaderError, match=r"unsupported file type '\.pdf'"):
         read_paths([write(tmp_path / "a.pdf", "x")])
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "a1", "title": "\\ud800 x", "body": "hello"}', "lone surrogate"),
+        ('{"id": "a2", "title": "T", "body": "B", "x": "\\udfff"}', "cannot be stored"),
+        ("[" * 100_000, "nested too deeply"),
+        (
+            '{"id": "a3", "title": "\\u0000\\u0001", "body": "\\u0007"}',
+            "missing required field 'title'",
+        ),
+        (
+            '{"id": "a4", "title": "T", "body": "B", "published_at": "0001-01-01T00:00:00+01:00"}',
+            "not an ISO 8601",
+        ),
+        (
+            '{"id": "a5", "title": "T", "body": "B", "published_at": "9999-12-31T23:59:59-01:00"}',
+            "not an ISO 8601",
+        ),
+        ('{"id": "a6", "title": "' + "\\u0958" * 600 + '", "body": "B"}', "longer than 1,000"),
+        ('{"id": "x/related", "title": "T", "body": "B"}', "invalid id"),
+    ],
+)
+def test_hostile_records_are_rejected_with_a_reason(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    read = read_file(write(tmp_path / "hostile.jsonl", line))
+    assert not read.articles
+    assert len(read.problems) == 1 and message in str(read.problems[0])
+    assert str(read.problems[0]).startswith(f"{tmp_path / 'hostile.jsonl'}:1: ")
+
+
+def test_long_csv_cells_are_fine(tmp_path: Path) -> None:
+    body = "word " * 40_000  # 200,000 characters: over the csv module's default cell limit
+    read = read_file(write(tmp_path / "long.csv", f"id,title,body\nlong,Long one,{body}\n"))
+    assert read.ok and len(read.articles[0].body) == len(body.strip())
+
+
+def test_pages_with_the_same_title_are_different_articles(tmp_path: Path) -> None:
+    one = "Site\n\nBox office report | box office\n\nFirst week numbers.\n"
+    two = "Site\n\nBox office report | box office\n\nSecond week numbers.\n"
+    first = read_file(write(tmp_path / "one.txt", one)).articles[0]
+    second = read_file(write(tmp_path / "two.txt", two)).articles[0]
+    assert first.id != second.id
+
+
+def test_sentences_ending_in_trending_are_kept() -> None:
+    page = parse_text_page(
+        "Site\n\nSong | music news\n\nThe title song is now trending.\n\n"
+        "Bollywood Trending Stories\n\nTrending Now\n"
+    )
+    assert page["body"] == "The title song is now trending."

@@ -164,3 +164,19 @@ def test_recency_boost_reorders_within_a_tier(snapshot: LiveView) -> None:
     # Tiers still hold: a boosted one-word match never passes an all-words match.
     tiered = snapshot.search(SearchRequest("tom cruise train", recency=strong))
     assert {h.id for h in tiered.hits[:2]} == {"cruise-train-stunt", "cruise-train-stunt-wire"}
+
+
+def test_searchers_are_pooled_not_one_per_thread(snapshot: LiveView) -> None:
+    """Threads come and go (anyio retires idle ones); searchers must not pile up with them."""
+    import threading
+
+    index = snapshot.snapshot.search_index
+    before = index.searchers_opened
+    for _ in range(5):
+        workers = [threading.Thread(target=ids, args=(snapshot, "spy")) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    # 15 threads in bursts of 3: at most 3 more searchers than before, not 15.
+    assert index.searchers_opened - before <= 3
