@@ -137,7 +137,11 @@ class SnapshotHolder:
 
     def _watch(self) -> None:
         while not self._stop.wait(self._poll_seconds):
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as exc:
+                self.problem = f"snapshot watcher: {type(exc).__name__}: {exc}"
+                log.exception("snapshot watcher failed; will retry")
 
     def close(self) -> None:
         self._stop.set()

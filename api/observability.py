@@ -51,7 +51,7 @@ class Metrics:
         )
         self.snapshot = Gauge(
             "gupshup_snapshot_info",
-            "The snapshot a worker serves (value 1).",
+            "Snapshots a worker has served: 1 for the current one, 0 for earlier ones.",
             ["snapshot_id"],
             registry=self.registry,
             multiprocess_mode="liveall",
@@ -65,7 +65,8 @@ class Metrics:
 
     def serving(self, view: LiveView, previous: LiveView | None) -> None:
         if previous is not None and previous.id != view.id:
-            self.snapshot.remove(previous.id)
+            # 0, not removed: labels cannot be removed in multi-process mode.
+            self.snapshot.labels(previous.id).set(0)
         self.snapshot.labels(view.id).set(1)
         self.articles.set(view.article_count)
 

@@ -181,8 +181,9 @@ def article_from_record(record: Mapping[str, Any]) -> Article:
         title=title or "",
         body=body or "",
         url=_clean_text(record.get("url"), "url", required=False, limit=2_000),
-        # Categories are facet keys: "Box Office" and "box-office" must be one bucket.
-        category=re.sub(r"\s+", "-", category.lower()) if category else None,
+        # Categories are facet keys: "Box Office" and "box-office" must be one bucket (the
+        # search package's category_key applies the same rule to filters).
+        category="-".join(category.lower().split()) if category else None,
         tags=_clean_tags(record.get("tags")),
         author=_clean_text(record.get("author"), "author", required=False, limit=200),
         published_at=published,

@@ -24,6 +24,7 @@ from index_data.store import ArticleStore, Changes
 from recommend.model import RelatedItem
 from recommend.overlay import RelatedView
 from search.index import SearchIndex, SearchRequest, SearchResults
+from search.schema import category_key
 from search.suggest import Suggestions
 
 
@@ -129,7 +130,7 @@ class LiveView:
     def _keep(self, filters: RelatedFilter) -> Callable[[str], bool] | None:
         if filters.category is None and filters.max_age_days is None:
             return None
-        category = filters.category.lower() if filters.category else None
+        category = category_key(filters.category) if filters.category else None
         days = filters.max_age_days
         oldest = time.time() - days * 86_400 if days is not None else None
 

@@ -10,9 +10,10 @@ from index_data.build import CATALOG
 from index_data.errors import BrokenSnapshot
 from index_data.snapshots import SnapshotDir, verify
 from recommend import RecommendError
-from recommend.model import RelatedModel
+from recommend.model import FORMAT_VERSION, RelatedModel
 from search import SearchError
 from search.index import SearchIndex
+from search.schema import SCHEMA_VERSION
 
 
 class Snapshot:
@@ -22,12 +23,13 @@ class Snapshot:
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.path = folder
         self.manifest = manifest
-        self.id: str = manifest["id"]
+        self.id = folder.name
+        _check_manifest(folder, manifest)
         try:
             self.search_index = SearchIndex.open(folder / "search")
             self.related_model = RelatedModel.open(folder / "related")
             entries = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
-        except (SearchError, RecommendError, OSError, ValueError) as exc:
+        except (SearchError, RecommendError, OSError, ValueError, KeyError, TypeError) as exc:
             raise BrokenSnapshot(f"snapshot {folder.name} cannot be opened: {exc}") from exc
         self.catalog: dict[str, dict[str, Any]] = {e["id"]: e for e in entries}
         counts = {len(self.catalog), self.search_index.doc_count, len(self.related_model.ids)}
@@ -53,3 +55,21 @@ class Snapshot:
 
     def close(self) -> None:
         self.search_index.close()
+
+
+def _check_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """A manifest must describe this folder and a format this code reads."""
+    if manifest.get("id") != folder.name:
+        raise BrokenSnapshot(f"snapshot {folder.name}: manifest names {manifest.get('id')!r}")
+    if not isinstance(manifest.get("article_count"), int):
+        raise BrokenSnapshot(f"snapshot {folder.name}: manifest has no article count")
+    versions = {
+        "search_schema_version": SCHEMA_VERSION,
+        "related_format_version": FORMAT_VERSION,
+    }
+    for key, wanted in versions.items():
+        if manifest.get(key) != wanted:
+            raise BrokenSnapshot(
+                f"snapshot {folder.name} was built with {key} {manifest.get(key)}, this version "
+                f"reads {wanted}: build a new snapshot"
+            )

@@ -167,8 +167,12 @@ class SnapshotDir:
             handle.write(snapshot_id + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        previous = self.current_id() if self.current_file.exists() else None
         os.replace(tmp, self.current_file)
         fsync_dir(self.root)
+        if previous and previous != snapshot_id:
+            # Workers move to the new snapshot within a poll; until then they serve this one.
+            (self.root / "PREVIOUS").write_text(previous + "\n", encoding="ascii")
         return manifest
 
     def listing(self) -> list[SnapshotInfo]:
@@ -196,14 +200,22 @@ class SnapshotDir:
             )
         return infos
 
+    def previous_id(self) -> str | None:
+        try:
+            text = (self.root / "PREVIOUS").read_text(encoding="ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+        return text if SNAPSHOT_ID.match(text) else None
+
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the `keep` newest snapshots; never the current one."""
+        """Delete all but the `keep` newest snapshots; never the current one, nor the one
+        published before it (workers may still be finishing requests on it)."""
         if keep < 1:
             raise SnapshotError("prune must keep at least 1 snapshot")
-        current = self.current_id()
+        protected = {self.current_id(), self.previous_id()}
         removed = []
         for info in self.listing()[keep:]:
-            if info.id != current:
+            if info.id not in protected:
                 shutil.rmtree(self.snapshots / info.id)
                 removed.append(info.id)
         return removed

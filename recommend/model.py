@@ -62,14 +62,14 @@ def build_related(
     titles = [d[1] for d in docs]
     bodies = [d[2] for d in docs]
     started = time.perf_counter()
-    if docs:
-        vectorizer = fit_vectorizer(titles, bodies, config.vectorizer)
+    vectorizer = fit_vectorizer(titles, bodies, config.vectorizer) if docs else None
+    if vectorizer is not None:
         matrix = transform(vectorizer, titles, bodies, config.vectorizer)
         vocabulary = vectorizer.get_feature_names_out().tolist()
         idf = vectorizer.idf_.astype(np.float32)
     else:
         vocabulary, idf = [], np.zeros(0, dtype=np.float32)
-        matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+        matrix = sparse.csr_matrix((len(docs), 0), dtype=np.float32)
     fitted = time.perf_counter()
     neighbours = build_neighbours(matrix, config.k, config.duplicate_threshold, on_rows)
     done = time.perf_counter()
@@ -121,16 +121,18 @@ class RelatedModel:
                 shape=shape,
             )
             idf = np.asarray(load("idf.npy"))
-        except (OSError, ValueError, KeyError) as exc:
+            self.config = RelatedConfig(
+                k=params["k"],
+                duplicate_threshold=params["duplicate_threshold"],
+                vectorizer=VectorizerConfig(**params["vectorizer"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailable(f"cannot open related model at {folder}: {exc}") from exc
-        self.config = RelatedConfig(
-            k=params["k"],
-            duplicate_threshold=params["duplicate_threshold"],
-            vectorizer=VectorizerConfig(**params["vectorizer"]),
-        )
         self.row_of = {article_id: row for row, article_id in enumerate(self.ids)}
         self.vectorizer = (
-            restore_vectorizer(self.vocabulary, idf, self.config.vectorizer) if self.ids else None
+            restore_vectorizer(self.vocabulary, idf, self.config.vectorizer)
+            if self.vocabulary
+            else None
         )
 
     @classmethod

@@ -50,7 +50,9 @@ class RelatedView:
                 model.config.vectorizer,
             )
         else:
-            self.vectors = sparse.csr_matrix((0, len(model.vocabulary)), dtype=np.float32)
+            # No vocabulary (a corpus without terms): changed articles relate to nothing.
+            shape = (len(upserted), len(model.vocabulary))
+            self.vectors = sparse.csr_matrix(shape, dtype=np.float32)
 
     def __contains__(self, article_id: str) -> bool:
         if article_id in self.new_row:
@@ -69,13 +71,19 @@ class RelatedView:
         row = self.model.row_of.get(article_id)
         if row is None or self._hidden[row]:
             raise UnknownArticle(f"no related list for article {article_id!r}")
-        if not self.changed:
-            return self.model.related(article_id, limit, keep)
         listed = self.model.neighbours[row]
         if self.hidden_rows.size and np.isin(listed, self.hidden_rows).any():
             # A listed article is gone or changed: recompute this list exactly (refilled).
             return self._rank(self.model.matrix[row], limit, keep, own_row=row)
-        return self._merge_new(row, limit, keep)
+        if self.changed:
+            items = self._merge_new(row, limit, keep)
+        else:
+            items = self.model.related(article_id, limit, keep)
+        if len(items) < limit and listed.size and listed[-1] >= 0:
+            # Asked for more than was precomputed, or filters emptied the list, and more
+            # candidates exist beyond it: answer exactly instead of short.
+            return self._rank(self.model.matrix[row], limit, keep, own_row=row)
+        return items
 
     def related_to_text(
         self, title: str, body: str, limit: int, keep: Keep = None

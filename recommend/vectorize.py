@@ -71,13 +71,24 @@ def make_vectorizer(
 
 def fit_vectorizer(
     titles: Sequence[str], bodies: Sequence[str], config: VectorizerConfig
-) -> TfidfVectorizer:
-    """Learn vocabulary and idf from whole articles (title and body together)."""
+) -> TfidfVectorizer | None:
+    """Learn vocabulary and idf from whole articles (title and body together); None when the
+    articles hold no term at all (nothing can be related then)."""
     vectorizer = make_vectorizer(config)
+    texts = [f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)]
     # max_df as a share needs enough documents to mean anything; tiny corpora keep every term.
     if len(titles) < 20:
         vectorizer.set_params(max_df=1.0)
-    vectorizer.fit([f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)])
+    try:
+        vectorizer.fit(texts)
+    except ValueError:
+        # Every term was pruned (e.g. 25 copies of one template): keep them all rather than
+        # fail the build; a corpus with no terms at all gets an empty vocabulary.
+        vectorizer.set_params(max_df=1.0, min_df=1)
+        try:
+            vectorizer.fit(texts)
+        except ValueError:
+            return None
     return vectorizer
 
 

@@ -15,7 +15,7 @@ from whoosh import query as wq
 from whoosh.analysis import Analyzer
 
 from search.analysis import name_analyzer, news_analyzer, tokens
-from search.schema import key
+from search.schema import category_key, key
 
 # Query-time field weights: a word in the headline says more about the story than one in
 # the body. Tuned by the relevance work; these are the served defaults.
@@ -98,7 +98,7 @@ def render(clauses: list[Clause]) -> str:
 
 def _field_query(field: str, text: str, boost: float, phrase: bool) -> wq.Query | None:
     if field in EXACT_FIELDS:
-        return wq.Term(field, key(text) if field == "category" else text.strip())
+        return wq.Term(field, category_key(text) if field == "category" else text.strip())
     analyzer: Analyzer = _NAMES if field == "author" else _NEWS
     terms = tokens(analyzer, text)
     if not terms:
@@ -181,7 +181,7 @@ def filter_query(filters: Filters) -> wq.Query | None:
     """The exact filters of a request as one Whoosh query (None when there are none)."""
     parts: list[wq.Query] = []
     if filters.category:
-        parts.append(wq.Term("category", key(filters.category)))
+        parts.append(wq.Term("category", category_key(filters.category)))
     if filters.author:
         parts.append(wq.Term("author_key", key(filters.author)))
     if filters.tag:

@@ -59,8 +59,14 @@ def build_schema() -> Schema:
 
 
 def key(value: str) -> str:
-    """The exact-match form of a filter value (category, author, tag)."""
+    """The exact-match form of a filter value (author, tag)."""
     return " ".join(value.split()).lower()
+
+
+def category_key(value: str) -> str:
+    """A category as a facet key: "Box Office" and "box-office" are one category (the same
+    rule ingest applies, so a filter typed either way finds them)."""
+    return "-".join(value.lower().split())
 
 
 def doc_fields(doc: SearchDoc) -> dict[str, object]:
@@ -68,7 +74,7 @@ def doc_fields(doc: SearchDoc) -> dict[str, object]:
     fields: dict[str, object] = {"id": doc.id, "title": doc.title, "body": doc.body}
     optional: dict[str, object | None] = {
         "url": doc.url,
-        "category": key(doc.category) if doc.category else None,
+        "category": category_key(doc.category) if doc.category else None,
         "tags": ", ".join(doc.tags) if doc.tags else None,
         "suggest": " ".join([doc.title, *doc.tags]),
         "tag_key": ",".join(key(t) for t in doc.tags) if doc.tags else None,

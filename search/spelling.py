@@ -14,6 +14,9 @@ WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F]+")
 SPELL_FIELDS = ("title", "body")
 MIN_WORD_CHARS = 4
 MAX_WORD_CHARS = 30  # longer "words" are pasted junk, not typos
+# A query with more unknown words than this is not a typo to fix; each respelling costs a
+# fuzzy walk of the term dictionary, so a public endpoint must bound them.
+MAX_RESPELT = 4
 # A known word is respelt only if it is in at most RARE title/body term lists, and only
 # into a word at least MIN_GAIN times more frequent.
 RARE = 3
@@ -83,7 +86,15 @@ def correct(
     """The clauses with likely typos in their words replaced, or None when none look misspelt.
     Words the index has never seen are replaced; with `known_too`, rare known words are too
     (a caller tries that only when the first pass found nothing better). Field-bound clauses
-    (`author:...`, `category:...`) are left alone: they are not prose."""
+    (`author:...`, `category:...`) are left alone: they are not prose. At most MAX_RESPELT
+    words are looked up; a query with more unknown words than that is left as it is."""
+    words = [
+        fold(m.group().lower()) for c in clauses if c.field is None for m in WORD.finditer(c.text)
+    ]
+    candidates = [w for w in words if MIN_WORD_CHARS <= len(w) <= MAX_WORD_CHARS]
+    unknown = [w for w in candidates if not w.isdigit() and not document_frequency(searcher, w)]
+    if len(unknown) > MAX_RESPELT or (known_too and len(candidates) > MAX_RESPELT):
+        return None
     changed = False
     fixed: list[Clause] = []
     for clause in clauses:

@@ -298,3 +298,38 @@ def test_openapi_states_the_limits(client: TestClient) -> None:
     assert params("/api/suggest")["limit"]["maximum"] == 20
     draft = schema["components"]["schemas"]["DraftRequest"]["properties"]
     assert draft["limit"]["maximum"] == 50 and draft["body"]["maxLength"] == 50_000
+
+
+def test_category_filters_take_either_spelling(client: TestClient) -> None:
+    for spelling in ("box-office", "Box Office", "BOX  office"):
+        body = client.get("/api/search", params={"q": "pathaan", "category": spelling}).json()
+        assert [h["id"] for h in body["hits"]] == ["pathaan-2-box-office"], spelling
+        related = client.get(
+            "/api/articles/pathaan-2-announced/related", params={"category": spelling}
+        ).json()
+        assert [i["id"] for i in related["items"]] == ["pathaan-2-box-office"], spelling
+
+
+def test_a_broken_publish_keeps_the_good_snapshot_serving(tmp_path: Path) -> None:
+    from index_data.build import build_snapshot
+    from index_data.snapshots import SnapshotDir
+    from tests.conftest import ARTICLES, ingest
+
+    ingest(tmp_path, ARTICLES)
+    good = build_snapshot(tmp_path, publish=True).snapshot_id
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as fresh:
+        bad = build_snapshot(tmp_path).snapshot_id
+        manifest = SnapshotDir(tmp_path).path(bad) / "manifest.json"
+        manifest.write_text(manifest.read_text().replace(bad, "20200101T000000000Z-000000"))
+        (tmp_path / "CURRENT").write_text(bad + "\n")  # as if published by an older tool
+        holder = fresh.app.state.holder  # type: ignore[attr-defined]
+        holder.refresh()
+        ready = fresh.get("/readyz").json()
+        assert ready["snapshot_id"] == good and "manifest names" in ready["problem"]
+        assert fresh.get("/api/search", params={"q": "spy"}).status_code == 200
+        newer = build_snapshot(tmp_path, publish=True).snapshot_id
+        holder.refresh()
+        assert fresh.get("/readyz").json()["snapshot_id"] == newer
+        text = fresh.get("/metrics").text
+        assert f'gupshup_snapshot_info{{snapshot_id="{good}"}} 0.0' in text
+        assert f'gupshup_snapshot_info{{snapshot_id="{newer}"}} 1.0' in text

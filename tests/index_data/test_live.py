@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from index_data.article import article_from_record
-from index_data.build import build_snapshot
-from index_data.live import LiveView
+from index_data.build import BuildConfig, build_snapshot
+from index_data.live import LiveView, RelatedFilter
 from index_data.store import ArticleStore
+from recommend.model import RelatedConfig
 from recommend.vectorize import transform
 from search.index import SearchRequest
 from tests.conftest import ARTICLES, fixture_records, ingest
@@ -137,5 +138,23 @@ def test_delete_disappears_everywhere_and_lists_are_refilled(data_dir: Path) -> 
         assert "pathaan-2-trailer" not in [d.id for d in drafts]
         facets = view.search(SearchRequest("pathaan")).facets["category"]
         assert facets == {"bollywood": 1, "box-office": 1}
+    finally:
+        view.snapshot.close()
+
+
+def test_lists_longer_than_k_and_filtered_lists_are_exact(tmp_path: Path) -> None:
+    ingest(tmp_path, ARTICLES)
+    build_snapshot(tmp_path, BuildConfig(related=RelatedConfig(k=3)), publish=True)
+    view = LiveView.open(tmp_path)
+    try:
+        for article_id in view.catalog:
+            listed = [e.id for e in view.related(article_id, 8) or []]
+            assert listed == brute_force(tmp_path, view, article_id, 8), article_id
+        # Only Hollywood stories: none is among the three precomputed for this one.
+        precomputed = [e.id for e in view.related("pathaan-2-announced", 3) or []]
+        assert all(view.catalog[i]["category"] != "hollywood" for i in precomputed)
+        only = view.related("pathaan-2-announced", 5, RelatedFilter(category="Hollywood"))
+        assert only is not None
+        assert [e.id for e in only] == ["cruise-train-stunt-wire", "cruise-premiere"]
     finally:
         view.snapshot.close()

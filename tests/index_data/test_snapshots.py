@@ -182,3 +182,48 @@ def test_serving_never_writes_into_a_snapshot(data_dir: Path) -> None:
     # No writer was asked for: no MAIN.tmp, no lock file, every checksum still matches.
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
     verify(folder)
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": "only", "title": "A", "body": "I"}],  # no term survives: empty vocabulary
+        [
+            {"id": f"same-{n}", "title": "Weekly chart", "body": "The weekly chart is out."}
+            for n in range(25)
+        ],  # every term in every article: pruned by max_df
+    ],
+)
+def test_degenerate_corpora_still_build(tmp_path: Path, records: list[dict[str, str]]) -> None:
+    with ArticleStore(tmp_path / "articles.db") as store:
+        store.upsert_many([article_from_record(r) for r in records])
+    build_snapshot(tmp_path, publish=True)
+    view = LiveView.open(tmp_path)
+    try:
+        assert view.article_count == len(records)
+        first = records[0]["id"]
+        related = view.related(first, 5)
+        assert related is not None and all(e.id != first for e in related)
+        assert view.article(first) is not None
+    finally:
+        view.snapshot.close()
+
+
+def test_prune_spares_the_snapshot_published_before_current(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    older = build_snapshot(data_dir, publish=True).snapshot_id
+    previous = build_snapshot(data_dir, publish=True).snapshot_id
+    current = build_snapshot(data_dir, publish=True).snapshot_id
+    assert snaps.prune(keep=1) == [older]
+    assert {i.id for i in snaps.listing()} == {previous, current}
+
+
+def test_a_manifest_from_another_version_is_refused(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    built = build_snapshot(data_dir).snapshot_id
+    manifest_path = snaps.path(built) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["search_schema_version"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(BrokenSnapshot, match="search_schema_version 999"):
+        Snapshot.open(snaps.path(built))

@@ -57,6 +57,20 @@ def test_sort_newest(snapshot: LiveView) -> None:
     assert all(h.score is None for h in got.hits)
 
 
+def test_newest_lists_the_complete_matches_by_date(snapshot: LiveView) -> None:
+    got = snapshot.search(SearchRequest("pathaan spy", sort="newest"))
+    # Three stories have both words; dates 2025-10-05, 2025-09-01, 2025-01-25.
+    assert [h.id for h in got.hits] == [
+        "pathaan-2-box-office",
+        "pathaan-2-trailer",
+        "pathaan-2-announced",
+    ]
+    assert got.total == 3
+    # Nothing has both words: then every article with either, newest first.
+    loose = snapshot.search(SearchRequest("quiz prices", sort="newest"))
+    assert [h.id for h in loose.hits] == ["streaming-price-rise", "markup-title"]
+
+
 def test_filters(snapshot: LiveView) -> None:
     assert set(ids(snapshot, "spy", filters=Filters(category="Hollywood"))) == {
         "cruise-train-stunt",
@@ -180,3 +194,10 @@ def test_searchers_are_pooled_not_one_per_thread(snapshot: LiveView) -> None:
             worker.join()
     # 15 threads in bursts of 3: at most 3 more searchers than before, not 15.
     assert index.searchers_opened - before <= 3
+
+
+def test_did_you_mean_leaves_junk_alone(snapshot: LiveView) -> None:
+    """More unknown words than MAX_RESPELT is not a typo; nothing is looked up for them."""
+    junk = "qwertyuu asdfghjj zxcvbnmm poiuytrr lkjhgfdd mnbvcxzz"
+    assert snapshot.search(SearchRequest(junk)).corrected_query is None
+    assert snapshot.search(SearchRequest("spy trailr")).corrected_query == "spy trailer"
