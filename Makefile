@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench-core bench-http
+.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ bench-core: $(STAMP)
 ## HTTP latency and throughput under wrk (apt-get install wrk), 2 workers, 1 and 8 clients.
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --workers 2 --clients 1 8 --seconds 15 --out bench/results/http-bbc-news.json
+
+## Admin figures: upsert-to-visible on both workers, rebuild under load (BBC News).
+bench-admin: $(STAMP)
+	$(BIN)/python -m bench.admin_latency --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --out bench/results/admin-bbc-news.json

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request, Response
@@ -11,16 +12,20 @@ from index_data.live import LiveView
 
 
 def etag_for(version: str, request: Request) -> str:
-    """Same snapshot, same store revision, same request: same answer (up to `took_ms`, hence
-    weak)."""
+    """Same snapshot, store revision, request and hour: same answer (up to `took_ms`, hence
+    weak). The hour is in it because answers age: the recency boost and `max_age_days`
+    depend on the clock."""
     query = urlencode(sorted(parse_qsl(request.url.query, keep_blank_values=True)))
-    digest = hashlib.sha256(f"{version}\n{request.url.path}\n{query}".encode()).hexdigest()
+    hour = int(time.time() // 3600)
+    key = f"{version}\n{hour}\n{request.url.path}\n{query}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f'W/"{digest[:32]}"'
 
 
 def _matches(header: str, etag: str) -> bool:
+    # "*" is not honoured: it would turn an answer that may be an error into a 304.
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
+    return etag.removeprefix("W/") in tags
 
 
 def not_modified(

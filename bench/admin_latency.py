@@ -50,7 +50,8 @@ def upsert_latency(server: Server, records: list[dict[str, object]], count: int)
         server.workers_at(lambda r, rev=rev: r["store_rev"] >= rev, timeout=30)
         seconds.append(time.monotonic() - started)
         _, found = server.json("GET", f"/api/search?q={marker}")
-        assert [h["id"] for h in found["hits"]] == [f"bench-{n}"]  # type: ignore[index]
+        ids = [h["id"] for h in found["hits"]]  # type: ignore[index]
+        assert ids == [f"bench-{n}"], (marker, found)
         status, _ = server.json("GET", f"/api/articles/bench-{n}/related")
         assert status == 200
     return seconds

@@ -68,6 +68,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -83,6 +91,9 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         rel = path.relative_to(folder).as_posix()
         if rel != MANIFEST:
             files[rel] = {"size": path.stat().st_size, "sha256": file_digest(path)}
+            _fsync_file(path)  # on disk before CURRENT can ever name this snapshot
+    for sub in sorted(p for p in folder.rglob("*") if p.is_dir()):
+        fsync_dir(sub)
     manifest = {**manifest, "files": files}
     tmp = folder / (MANIFEST + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
