@@ -140,3 +140,24 @@ def test_acknowledged_write_survives_kill_9(server: Server) -> None:
         assert restarted.request("GET", "/api/articles/drive-in-premiere")[0] == 200
     finally:
         restarted.stop()
+
+
+def test_rollback_and_a_damaged_snapshot_on_a_real_server(server: Server) -> None:
+    snaps = SnapshotDir(server.data_dir)
+    first = snaps.current_id()
+    second = build_snapshot(server.data_dir).snapshot_id
+    status, _ = server.json("POST", f"/api/admin/snapshots/{second}/publish", None, AUTH)
+    assert status == 200
+    took, workers = server.workers_at(lambda r: r["snapshot_id"] == second, timeout=5)
+    assert len(workers) == 2 and took <= 2.0
+    status, _ = server.json("POST", f"/api/admin/snapshots/{first}/publish", None, AUTH)
+    assert status == 200  # rollback
+    took, workers = server.workers_at(lambda r: r["snapshot_id"] == first, timeout=5)
+    assert len(workers) == 2 and took <= 2.0
+    index_file = next((snaps.path(second) / "search").glob("*.seg"))
+    index_file.write_bytes(index_file.read_bytes()[:-16])  # truncated on disk
+    status, body = server.json("POST", f"/api/admin/snapshots/{second}/publish", None, AUTH)
+    assert status == 409 and "damaged" in body["error"]["message"]  # type: ignore[index]
+    assert server.json("POST", f"/api/admin/snapshots/{second}/publish")[0] == 401
+    _, ready = server.json("GET", "/readyz")
+    assert ready["snapshot_id"] == first  # type: ignore[index]
