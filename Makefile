@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin
+.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ bench-http: $(STAMP)
 ## Admin figures: upsert-to-visible on both workers, rebuild under load (BBC News).
 bench-admin: $(STAMP)
 	$(BIN)/python -m bench.admin_latency --corpus ../shared/data/bbc-news/articles.jsonl --name bbc-news --out bench/results/admin-bbc-news.json
+
+## Relevance figures of the served defaults (needs ../shared/data): bench/results/quality.md.
+eval: $(STAMP)
+	$(BIN)/python -m bench.quality --data ../shared/data --out bench/results/quality.md

@@ -397,5 +397,48 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     )
 
 
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Measure relevance on test collections (see README, Quality)."""
+
+
+@eval_group.command(name="search")
+@click.option(
+    "--collection",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder with corpus.jsonl, queries.jsonl and qrels.tsv.",
+)
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def eval_search_command(ctx: click.Context, collection: str, split: str, as_json: bool) -> None:
+    """nDCG@10, recall@100 and MAP of the served search on a BEIR-style collection."""
+    from api.evaluate import eval_search, table
+
+    # Claims can be longer than a search box allows; the limit is a setting, not a path.
+    settings = settings_of(ctx).model_copy(update={"max_query_chars": 10_000})
+    result = eval_search(Path(collection), split, settings)
+    click.echo(json.dumps(result) if as_json else table(result))
+
+
+@eval_group.command(name="related")
+@click.option(
+    "--corpus",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder with articles.jsonl (id, title, body, category).",
+)
+@click.option("--k", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def eval_related_command(ctx: click.Context, corpus: str, k: int, as_json: bool) -> None:
+    """Same-category precision@k of the served related lists (categories never reach them)."""
+    from api.evaluate import eval_related, table
+
+    result = eval_related(Path(corpus), k, settings_of(ctx))
+    click.echo(json.dumps(result) if as_json else table(result))
+
+
 def main() -> None:
     cli(prog_name="gupshup")

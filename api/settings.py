@@ -78,10 +78,19 @@ class Settings(BaseSettings):
         20, ge=1, le=200, description="Neighbours precomputed per article at build time."
     )
     duplicate_threshold: float = Field(
-        0.8, gt=0, le=1, description="Cosine at or above which two articles count as duplicates."
+        0.9,
+        gt=0,
+        le=1,
+        description="Related score at or above which two articles count as duplicates.",
     )
-    title_weight: float = Field(
-        2.0, ge=0, description="Weight of the title against the body in related-article vectors."
+    lsa_dims: int = Field(
+        20, ge=0, le=500, description="Dimensions of the LSA part of related-article vectors."
+    )
+    lsa_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the LSA cosine in the related-article score (0: TF-IDF only).",
     )
     index_procs: int = Field(1, ge=1, le=16, description="Processes Whoosh indexes with.")
 
@@ -103,7 +112,7 @@ def build_config(settings: Settings) -> BuildConfig:
         related=RelatedConfig(
             k=settings.related_k,
             duplicate_threshold=settings.duplicate_threshold,
-            vectorizer=VectorizerConfig(title_weight=settings.title_weight),
+            vectorizer=VectorizerConfig(lsa_dims=settings.lsa_dims, lsa_weight=settings.lsa_weight),
         ),
         index_procs=settings.index_procs,
     )

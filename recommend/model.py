@@ -15,19 +15,23 @@ from recommend import ModelUnavailable, UnknownArticle
 from recommend.neighbours import build_neighbours
 from recommend.vectorize import (
     VectorizerConfig,
-    fit_vectorizer,
-    restore_vectorizer,
-    transform,
+    fit_encoder,
+    restore_encoder,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SHARED_TERMS = 5
 
 
 @dataclass(frozen=True)
 class RelatedConfig:
     k: int = 20
-    duplicate_threshold: float = 0.8
+    # The LSA part gives almost any two articles a small positive score; below this they are
+    # not related (with TF-IDF alone the bar is "shares a term").
+    min_score: float = 0.05
+    # On the blended score: an article and a copy of it score 1 on both parts; two stories on
+    # one subject can reach 1 on the LSA part but then need a TF-IDF cosine of about 0.8.
+    duplicate_threshold: float = 0.9
     vectorizer: VectorizerConfig = field(default_factory=VectorizerConfig)
 
 
@@ -62,21 +66,26 @@ def build_related(
     titles = [d[1] for d in docs]
     bodies = [d[2] for d in docs]
     started = time.perf_counter()
-    vectorizer = fit_vectorizer(titles, bodies, config.vectorizer) if docs else None
-    if vectorizer is not None:
-        matrix = transform(vectorizer, titles, bodies, config.vectorizer)
-        vocabulary = vectorizer.get_feature_names_out().tolist()
-        idf = vectorizer.idf_.astype(np.float32)
+    encoded = fit_encoder(titles, bodies, config.vectorizer) if docs else None
+    if encoded is not None:
+        encoder, matrix = encoded
+        vocabulary = encoder.vectorizer.get_feature_names_out().tolist()
+        idf = encoder.vectorizer.idf_.astype(np.float32)
+        components = encoder.components
     else:
         vocabulary, idf = [], np.zeros(0, dtype=np.float32)
+        components = np.zeros((0, 0), dtype=np.float32)
         matrix = sparse.csr_matrix((len(docs), 0), dtype=np.float32)
     fitted = time.perf_counter()
-    neighbours = build_neighbours(matrix, config.k, config.duplicate_threshold, on_rows)
+    neighbours = build_neighbours(
+        matrix, config.k, config.duplicate_threshold, config.min_score, on_rows
+    )
     done = time.perf_counter()
     np.save(folder / "neighbours.npy", neighbours.indices)
     np.save(folder / "scores.npy", neighbours.scores)
     np.save(folder / "groups.npy", neighbours.groups)
     np.save(folder / "idf.npy", idf)
+    np.save(folder / "lsa_components.npy", components)
     np.save(folder / "matrix_data.npy", matrix.data.astype(np.float32))
     np.save(folder / "matrix_indices.npy", matrix.indices.astype(np.int32))
     np.save(folder / "matrix_indptr.npy", matrix.indptr.astype(np.int64))
@@ -86,6 +95,7 @@ def build_related(
         "format_version": FORMAT_VERSION,
         "k": config.k,
         "duplicate_threshold": config.duplicate_threshold,
+        "min_score": config.min_score,
         "vectorizer": config.vectorizer.to_json(),
         "shape": [matrix.shape[0], matrix.shape[1]],
     }
@@ -121,16 +131,18 @@ class RelatedModel:
                 shape=shape,
             )
             idf = np.asarray(load("idf.npy"))
+            components = np.asarray(load("lsa_components.npy"))
             self.config = RelatedConfig(
                 k=params["k"],
                 duplicate_threshold=params["duplicate_threshold"],
+                min_score=params["min_score"],
                 vectorizer=VectorizerConfig(**params["vectorizer"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailable(f"cannot open related model at {folder}: {exc}") from exc
         self.row_of = {article_id: row for row, article_id in enumerate(self.ids)}
-        self.vectorizer = (
-            restore_vectorizer(self.vocabulary, idf, self.config.vectorizer)
+        self.encoder = (
+            restore_encoder(self.vocabulary, idf, components, self.config.vectorizer)
             if self.vocabulary
             else None
         )
@@ -170,9 +182,9 @@ class RelatedModel:
         keep: Callable[[str], bool] | None = None,
     ) -> list[RelatedItem]:
         """Articles most similar to a draft that is not in the model, from the saved vectorizer."""
-        if self.vectorizer is None:
+        if self.encoder is None:
             return []
-        vector = transform(self.vectorizer, [title], [body], self.config.vectorizer)
+        vector = self.encoder.encode([title], [body])
         if vector.nnz == 0:
             return []
         scores = np.asarray((self.matrix @ vector.T).todense()).ravel()
@@ -182,7 +194,7 @@ class RelatedModel:
         items: list[RelatedItem] = []
         seen_groups: set[int] = set()
         for col in order:
-            if scores[col] <= 0 or len(items) == limit:
+            if scores[col] <= self.config.min_score or len(items) == limit:
                 break
             group = int(self.groups[col])
             other = self.ids[col]
@@ -197,9 +209,12 @@ class RelatedModel:
 def shared_terms(
     vocabulary: Sequence[str], a: sparse.csr_matrix, b: sparse.csr_matrix
 ) -> tuple[str, ...]:
-    """The terms that contribute most to the cosine of two unit vectors."""
+    """The terms that contribute most to the cosine of two encoded articles (the LSA columns
+    after the vocabulary's are not terms, and are left out)."""
     product = a.multiply(b).tocoo()
-    if product.nnz == 0:
+    words = product.col < len(vocabulary)
+    data, cols = product.data[words], product.col[words]
+    if data.size == 0:
         return ()
-    best = np.argsort(-product.data, kind="stable")[:SHARED_TERMS]
-    return tuple(vocabulary[int(product.col[i])] for i in best)
+    best = np.argsort(-data, kind="stable")[:SHARED_TERMS]
+    return tuple(vocabulary[int(cols[i])] for i in best if data[i] > 0)

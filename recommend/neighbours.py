@@ -36,6 +36,7 @@ def build_neighbours(
     matrix: sparse.csr_matrix,
     k: int,
     duplicate_threshold: float,
+    min_score: float = 0.0,
     on_rows: Callable[[int], None] | None = None,
     rows_per_block: int | None = None,
 ) -> Neighbours:
@@ -57,7 +58,7 @@ def build_neighbours(
             duplicate_pairs.append(np.stack([dup_r + start, dup_c], axis=1))
             slab[dup_r, dup_c] = -np.inf
         if width:
-            _top(slab, width, candidates[start:stop], cand_scores[start:stop])
+            _top(slab, width, min_score, candidates[start:stop], cand_scores[start:stop])
         if on_rows is not None:
             on_rows(stop - start)
     groups = _duplicate_groups(n, duplicate_pairs)
@@ -65,14 +66,16 @@ def build_neighbours(
     return Neighbours(indices=indices, scores=scores, groups=groups)
 
 
-def _top(slab: np.ndarray, width: int, out_idx: np.ndarray, out_scores: np.ndarray) -> None:
+def _top(
+    slab: np.ndarray, width: int, min_score: float, out_idx: np.ndarray, out_scores: np.ndarray
+) -> None:
     part = np.argpartition(-slab, width - 1, axis=1)[:, :width]
     part_scores = np.take_along_axis(slab, part, axis=1)
     order = np.argsort(-part_scores, axis=1, kind="stable")
     best = np.take_along_axis(part, order, axis=1)
     best_scores = np.take_along_axis(part_scores, order, axis=1)
-    # A cosine of 0 shares no term: that is no neighbour at all.
-    valid = best_scores > 0
+    # Below the minimum score an article is no neighbour at all.
+    valid = best_scores > min_score
     out_idx[:] = np.where(valid, best, -1)
     out_scores[:] = np.where(valid, best_scores, 0.0)
 

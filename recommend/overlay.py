@@ -20,7 +20,6 @@ from scipy import sparse
 
 from recommend import UnknownArticle
 from recommend.model import RelatedItem, RelatedModel, shared_terms
-from recommend.vectorize import transform
 
 Keep = Callable[[str], bool] | None
 
@@ -41,17 +40,12 @@ class RelatedView:
         )
         self._hidden = np.zeros(len(model.ids), dtype=bool)
         self._hidden[self.hidden_rows] = True
-        vectorizer = model.vectorizer
-        if upserted and vectorizer is not None:
-            self.vectors = transform(
-                vectorizer,
-                [d[1] for d in upserted],
-                [d[2] for d in upserted],
-                model.config.vectorizer,
-            )
+        encoder = model.encoder
+        if upserted and encoder is not None:
+            self.vectors = encoder.encode([d[1] for d in upserted], [d[2] for d in upserted])
         else:
             # No vocabulary (a corpus without terms): changed articles relate to nothing.
-            shape = (len(upserted), len(model.vocabulary))
+            shape = (len(upserted), model.matrix.shape[1])
             self.vectors = sparse.csr_matrix(shape, dtype=np.float32)
 
     def __contains__(self, article_id: str) -> bool:
@@ -90,10 +84,10 @@ class RelatedView:
     ) -> list[RelatedItem]:
         if not self.changed:
             return self.model.related_to_text(title, body, limit, keep)
-        vectorizer = self.model.vectorizer
-        if vectorizer is None:
+        encoder = self.model.encoder
+        if encoder is None:
             return []
-        vector = transform(vectorizer, [title], [body], self.model.config.vectorizer)
+        vector = encoder.encode([title], [body])
         return self._rank(vector, limit, keep) if vector.nnz else []
 
     def _merge_new(self, row: int, limit: int, keep: Keep) -> list[RelatedItem]:
@@ -107,7 +101,8 @@ class RelatedView:
             if col >= 0
         ]
         fresh = np.asarray((self.vectors @ source.T).todense()).ravel()
-        candidates += [(float(s), i, True) for i, s in enumerate(fresh) if 0 < s < threshold]
+        floor = model.config.min_score
+        candidates += [(float(s), i, True) for i, s in enumerate(fresh) if floor < s < threshold]
         candidates.sort(key=lambda c: -c[0])
         return self._take(source, candidates, limit, keep, {int(model.groups[row])})
 
@@ -134,8 +129,9 @@ class RelatedView:
             fresh[own_new] = 0.0
         for scores in (base, fresh):
             scores[scores >= threshold] = 0.0  # the same story, not a related one
-        candidates = [(float(base[c]), int(c), False) for c in np.nonzero(base > 0)[0]]
-        candidates += [(float(fresh[i]), int(i), True) for i in np.nonzero(fresh > 0)[0]]
+        floor = model.config.min_score
+        candidates = [(float(base[c]), int(c), False) for c in np.nonzero(base > floor)[0]]
+        candidates += [(float(fresh[i]), int(i), True) for i in np.nonzero(fresh > floor)[0]]
         candidates.sort(key=lambda c: -c[0])
         return self._take(vector, candidates, limit, keep, seen)
 

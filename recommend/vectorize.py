@@ -1,4 +1,12 @@
-"""Fit and apply the TF-IDF vectorizer: Devanagari-aware tokens, title weighted above body."""
+"""Fit and apply the article encoder: TF-IDF (Devanagari-aware tokens, words and word pairs)
+blended with a small LSA embedding, as one unit vector per article.
+
+The blend is built so that a dot product of two encoded articles is
+`(1 - lsa_weight) * tfidf_cosine + lsa_weight * lsa_cosine`: the TF-IDF part finds the same
+story told again, the LSA part (a truncated SVD of the TF-IDF matrix) pulls in stories on the
+same subject in other words. Measured on BBC News (README, Quality): same-category P@10 0.919
+for TF-IDF alone, 0.960 blended.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -39,11 +48,13 @@ def normalize_text(text: str) -> str:
 class VectorizerConfig:
     """How article text becomes a vector; saved with the model so drafts are treated alike."""
 
-    title_weight: float = 2.0
     sublinear_tf: bool = True
-    min_df: int = 1
-    max_df: float = 0.8
-    ngram_max: int = 1
+    min_df: int = 2
+    max_df: float = 0.5
+    ngram_max: int = 2
+    max_features: int = 300_000
+    lsa_dims: int = 20
+    lsa_weight: float = 0.5
 
     def to_json(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -63,53 +74,84 @@ def make_vectorizer(
         sublinear_tf=config.sublinear_tf,
         min_df=config.min_df if vocabulary is None else 1,
         max_df=config.max_df if vocabulary is None else 1.0,
+        max_features=config.max_features if vocabulary is None else None,
         ngram_range=(1, config.ngram_max),
         dtype=np.float32,
         vocabulary=vocabulary,
     )
 
 
-def fit_vectorizer(
+def article_texts(titles: Sequence[str], bodies: Sequence[str]) -> list[str]:
+    return [f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)]
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A fitted TF-IDF vectorizer and LSA components: turns articles into unit vectors."""
+
+    vectorizer: TfidfVectorizer
+    components: np.ndarray  # (lsa dims, vocabulary size); zero rows when LSA is off
+    config: VectorizerConfig
+
+    @property
+    def vocabulary_size(self) -> int:
+        return int(self.components.shape[1])
+
+    def encode(self, titles: Sequence[str], bodies: Sequence[str]) -> sparse.csr_matrix:
+        tfidf = normalize(self.vectorizer.transform(article_texts(titles, bodies)))
+        return self._blend(tfidf)
+
+    def _blend(self, tfidf: sparse.csr_matrix) -> sparse.csr_matrix:
+        if self.components.shape[0] == 0:
+            return tfidf.astype(np.float32).tocsr()
+        weight = self.config.lsa_weight
+        dense = normalize(np.asarray(tfidf @ self.components.T))
+        parts = [np.sqrt(1 - weight) * tfidf, sparse.csr_matrix(np.sqrt(weight) * dense)]
+        blended = sparse.hstack(parts, format="csr", dtype=np.float32)
+        # Rows with no term at all stay zero (they are related to nothing).
+        return blended
+
+
+def fit_encoder(
     titles: Sequence[str], bodies: Sequence[str], config: VectorizerConfig
-) -> TfidfVectorizer | None:
-    """Learn vocabulary and idf from whole articles (title and body together); None when the
-    articles hold no term at all (nothing can be related then)."""
+) -> tuple[Encoder, sparse.csr_matrix] | None:
+    """Learn vocabulary, idf and LSA components from whole articles, and encode them; None
+    when the articles hold no term at all (nothing can be related then)."""
+    texts = article_texts(titles, bodies)
     vectorizer = make_vectorizer(config)
-    texts = [f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)]
-    # max_df as a share needs enough documents to mean anything; tiny corpora keep every term.
-    if len(titles) < 20:
-        vectorizer.set_params(max_df=1.0)
+    # Document-frequency cut-offs need enough documents to mean anything.
+    if len(texts) < 20:
+        vectorizer.set_params(min_df=1, max_df=1.0)
     try:
-        vectorizer.fit(texts)
+        tfidf = vectorizer.fit_transform(texts)
     except ValueError:
         # Every term was pruned (e.g. 25 copies of one template): keep them all rather than
-        # fail the build; a corpus with no terms at all gets an empty vocabulary.
+        # fail the build; a corpus with no terms at all gets no encoder.
         vectorizer.set_params(max_df=1.0, min_df=1)
         try:
-            vectorizer.fit(texts)
+            tfidf = vectorizer.fit_transform(texts)
         except ValueError:
             return None
-    return vectorizer
+    tfidf = normalize(tfidf)
+    dims = min(config.lsa_dims, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
+    if dims >= 2 and config.lsa_weight > 0:
+        svd = TruncatedSVD(n_components=dims, n_iter=7, random_state=0)
+        # A corpus of one text repeated has no variance to explain (0/0 in the ratio).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            svd.fit(tfidf)
+        components = svd.components_.astype(np.float32)
+        if not np.isfinite(components).all():
+            components = np.zeros((0, tfidf.shape[1]), dtype=np.float32)
+    else:
+        components = np.zeros((0, tfidf.shape[1]), dtype=np.float32)
+    encoder = Encoder(vectorizer, components, config)
+    return encoder, encoder._blend(tfidf)
 
 
-def restore_vectorizer(
-    vocabulary: Sequence[str], idf: np.ndarray, config: VectorizerConfig
-) -> TfidfVectorizer:
-    """A fitted vectorizer rebuilt from saved arrays (no pickle)."""
+def restore_encoder(
+    vocabulary: Sequence[str], idf: np.ndarray, components: np.ndarray, config: VectorizerConfig
+) -> Encoder:
+    """A fitted encoder rebuilt from saved arrays (no pickle)."""
     vectorizer = make_vectorizer(config, vocabulary=list(vocabulary))
     vectorizer.idf_ = idf
-    return vectorizer
-
-
-def transform(
-    vectorizer: TfidfVectorizer,
-    titles: Sequence[str],
-    bodies: Sequence[str],
-    config: VectorizerConfig,
-) -> sparse.csr_matrix:
-    """Unit-length rows: title vector times `title_weight` plus body vector, l2-normalised,
-    so the dot product of two rows is their cosine."""
-    title_vectors = vectorizer.transform(titles)
-    body_vectors = vectorizer.transform(bodies)
-    combined = (config.title_weight * title_vectors + body_vectors).tocsr()
-    return normalize(combined, norm="l2", copy=False).astype(np.float32)
+    return Encoder(vectorizer, components, config)

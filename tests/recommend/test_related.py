@@ -35,7 +35,7 @@ def test_lists_match_brute_force_cosine(snapshot: LiveView) -> None:
         expected: list[int] = []
         taken = {group[row]}
         for col in np.argsort(-sims[row], kind="stable"):
-            if sims[row, col] > 0 and group[col] not in taken:
+            if sims[row, col] > model.config.min_score and group[col] not in taken:
                 taken.add(group[col])
                 expected.append(int(col))
         got = [int(c) for c in model.neighbours[row] if c >= 0]
