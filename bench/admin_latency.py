@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.report import emit
 from index_data.build import build_snapshot
 from index_data.readers import read_paths
 from index_data.store import ArticleStore
@@ -132,10 +133,7 @@ def main() -> None:
         },
         "rebuild_under_load": rebuild,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ with the machine's load, so it reports percentiles and is run by hand or by `mak
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import re
@@ -22,6 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report import emit
 from index_data.build import build_snapshot
 from index_data.live import LiveView
 from index_data.readers import read_paths
@@ -130,10 +130,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {platform.python_version()}",
         **run(args.corpus, args.queries, args.seed),
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.core_latency import title_queries
+from bench.report import emit
 from index_data.build import build_snapshot
 from index_data.readers import read_paths
 from index_data.store import ArticleStore
@@ -210,10 +211,7 @@ def main() -> None:
         "server_rss_mb_end": memory_end,
         "results": results,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

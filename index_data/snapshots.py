@@ -60,7 +60,8 @@ class SnapshotInfo:
     current: bool
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -68,12 +69,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+fsync_dir = fsync_path
 
 
 def file_digest(path: Path) -> str:
@@ -91,7 +87,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         rel = path.relative_to(folder).as_posix()
         if rel != MANIFEST:
             files[rel] = {"size": path.stat().st_size, "sha256": file_digest(path)}
-            _fsync_file(path)  # on disk before CURRENT can ever name this snapshot
+            fsync_path(path)  # on disk before CURRENT can ever name this snapshot
     for sub in sorted(p for p in folder.rglob("*") if p.is_dir()):
         fsync_dir(sub)
     manifest = {**manifest, "files": files}
