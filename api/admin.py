@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -94,18 +95,22 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
                 f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                 field="body",
             ) from None
-        except RecursionError:
-            raise InvalidParameter("body is not valid JSON: nested too deeply", "body") from None
+        except (RecursionError, ValueError) as exc:  # e.g. an integer of 5,000 digits
+            raise InvalidParameter(f"body is not valid JSON: {exc}"[:300], "body") from None
 
     @router.put("/articles/{article_id:path}", response_model=WriteResult)
     async def put_article(request: Request, article_id: str) -> WriteResult:
         """Insert or replace one article (the same fields as ingest)."""
+        try:
+            validate_id(article_id)
+        except InvalidArticle as exc:
+            raise InvalidParameter(exc.message, field="id") from None
         record = parse_json(await body_of(request))
         if not isinstance(record, dict):
             raise InvalidParameter("body must be a JSON object (one article)", field="body")
         if str(record.setdefault("id", article_id)) != article_id:
             raise InvalidParameter("the id in the body differs from the id in the path", "id")
-        return _write(request, record_list=[record])
+        return await run_in_threadpool(_write, request, [record])
 
     @router.post("/articles", response_model=WriteResult)
     async def post_articles(request: Request) -> WriteResult:
@@ -120,7 +125,7 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
                 if line.strip():
                     try:
                         records.append(json.loads(line.decode("utf-8")))
-                    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                    except (UnicodeDecodeError, ValueError, RecursionError):
                         raise InvalidParameter(
                             f"line {number} of the JSON Lines body is not valid JSON", "body"
                         ) from None
@@ -130,9 +135,11 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
             raise PayloadTooLarge(
                 f"a batch holds at most {settings.max_batch_articles} articles", field="body"
             )
-        return _write(request, record_list=records)
+        return await run_in_threadpool(_write, request, records)
 
     def _write(request: Request, record_list: list[Any]) -> WriteResult:
+        # Runs in the threadpool: storing and rebuilding the worker's view must not hold up
+        # the event loop (and every other request of this worker) meanwhile.
         articles = articles_from_records(record_list)
         with store() as articles_store:
             result = articles_store.upsert_many(articles)

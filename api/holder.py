@@ -42,6 +42,7 @@ class SnapshotHolder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.problem: str | None = None
+        self._broken: dict[str, str] = {}  # a published id that failed to open, and why
 
     @property
     def current(self) -> LiveView | None:
@@ -67,21 +68,30 @@ class SnapshotHolder:
             return False
         held = self._current
         snapshot = held.snapshot if held is not None and held.id == wanted else None
-        if snapshot is None:
+        problem = self._broken.get(wanted)
+        if snapshot is None and problem is None:
             try:
                 snapshot = Snapshot.open(self._dir.path(wanted))
             except IndexDataError as exc:
-                # Keep serving what we have; say why in logs and /readyz.
-                self.problem = f"cannot load snapshot {wanted}: {exc}"
-                log.error(self.problem)
+                # Keep serving what we have (and keep applying writes to it); say why in logs
+                # and /readyz, and do not re-check the same broken snapshot every poll.
+                problem = f"cannot load snapshot {wanted}: {exc}"
+                log.error(problem)
+                self._broken = {wanted: problem}
+        if snapshot is None:
+            if held is None:
+                self.problem = problem or self.problem
                 return False
+            snapshot = held.snapshot
         store = self._open_store()
         if held is not None and held.snapshot is snapshot and store.rev() == held.rev:
+            if problem:
+                self.problem = problem
             return False
         view = LiveView(snapshot, store.changes_since(int(snapshot.manifest.get("store_rev", 0))))
         with self._lock:
             old, self._current = self._current, view
-            self.problem = None
+            self.problem = problem if snapshot.id != wanted else None
             if old is not None:
                 self._retired.append(old)
         if old is None or old.snapshot is not snapshot:

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 LIVE_STATES = ("queued", "running")
+STARTUP_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,18 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         job = self._row(job_id)
-        if job is not None and job.state in LIVE_STATES and job.pid and not pid_alive(job.pid):
+        if job is not None and job.state in LIVE_STATES and self._dead(job):
             self.fail(job.id, "the build process exited before finishing (killed or crashed)")
             job = self._row(job_id)
         return job
+
+    @staticmethod
+    def _dead(job: Job) -> bool:
+        if job.pid is not None:
+            return not pid_alive(job.pid)
+        # Queued but never started: the server died between recording and starting it.
+        created = datetime.fromisoformat(job.created_at)
+        return (datetime.now(UTC) - created).total_seconds() > STARTUP_GRACE_SECONDS
 
     def live(self) -> Job | None:
         """The rebuild that is queued or running, if any (dead ones are marked failed)."""

@@ -57,7 +57,13 @@ class LiveView:
         self.changed_count = len(upserted) + len(deleted)
         self._new: dict[str, Article] = {a.id: a for a in upserted}
         self._hidden = frozenset(self._new) | frozenset(deleted)
-        self._extra = SearchIndex.in_memory(search_doc(a) for a in upserted) if upserted else None
+        self._extra = (
+            SearchIndex.in_memory(
+                (search_doc(a) for a in upserted), scored_like=snapshot.search_index
+            )
+            if upserted
+            else None
+        )
         self._related = RelatedView(
             snapshot.related_model, [(a.id, a.title, a.body) for a in upserted], deleted
         )

@@ -173,6 +173,9 @@ def _jsonl_records(name: str, data: bytes) -> Iterator[Item]:
         except RecursionError:
             yield number, RecordProblem(name, number, "invalid JSON: nested too deeply")
             continue
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            yield number, RecordProblem(name, number, f"invalid JSON: {exc}"[:300])
+            continue
         if not isinstance(record, dict):
             kind = type(record).__name__
             yield number, RecordProblem(name, number, f"expected a JSON object, got {kind}")

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index_data.build import BuildConfig, build_snapshot
-from index_data.errors import BuildInProgress, IndexDataError
+from index_data.errors import BuildInProgress, IndexDataError, SnapshotError
 from index_data.jobs import Job, JobStore
 from index_data.snapshots import SnapshotDir
 from recommend.model import RelatedConfig
@@ -52,23 +52,27 @@ def start_rebuild(data_dir: str | Path, config: BuildConfig) -> Job:
     jobs = JobStore(data_dir)
     try:
         job = jobs.create()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "index_data.rebuild",
-                "--data-dir",
-                str(Path(data_dir).resolve()),
-                "--job",
-                job.id,
-                "--config",
-                config_to_json(config),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # a Ctrl-C to the server does not kill a build half-way
-        )
+        try:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "index_data.rebuild",
+                    "--data-dir",
+                    str(Path(data_dir).resolve()),
+                    "--job",
+                    job.id,
+                    "--config",
+                    config_to_json(config),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # a Ctrl-C to the server does not kill a build half-way
+            )
+        except OSError as exc:
+            jobs.fail(job.id, f"could not start the build process: {exc}")
+            raise SnapshotError(f"could not start the build process: {exc}") from exc
         jobs.started(job.id, process.pid)
         threading.Thread(target=_reap, args=(data_dir, job.id, process), daemon=True).start()
         started = jobs.get(job.id)

@@ -117,7 +117,13 @@ def verify(folder: Path, *, checksums: bool = True) -> dict[str, Any]:
     """The manifest of a snapshot folder whose files all match it, else BrokenSnapshot."""
     manifest = read_manifest(folder)
     problems: list[str] = []
-    for rel, expected in manifest.get("files", {}).items():
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("size"), int) and isinstance(v.get("sha256"), str)
+        for v in files.values()
+    ):
+        raise BrokenSnapshot(f"snapshot {folder.name}: manifest has no valid file list")
+    for rel, expected in files.items():
         path = folder / rel
         if not path.is_file():
             problems.append(f"{rel} is missing")
@@ -169,7 +175,11 @@ class SnapshotDir:
         if not folder.is_dir():
             raise SnapshotNotFound(f"no snapshot {snapshot_id!r} (see `gupshup snapshots`)")
         manifest = verify(folder)
-        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        # Checksums are not enough: open it as a worker will (counts, versions, every part).
+        from index_data.snapshot import Snapshot  # here: snapshot.py builds on this module
+
+        Snapshot(folder, manifest).close()
+        tmp = self.root / f"CURRENT.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         with tmp.open("w", encoding="ascii") as handle:
             handle.write(snapshot_id + "\n")
             handle.flush()
@@ -193,18 +203,18 @@ class SnapshotDir:
                 continue
             try:
                 manifest = read_manifest(folder)
-            except BrokenSnapshot:
-                continue
-            size = sum(f["size"] for f in manifest.get("files", {}).values())
-            infos.append(
-                SnapshotInfo(
-                    id=folder.name,
-                    created_at=manifest.get("created_at", ""),
-                    article_count=int(manifest.get("article_count", 0)),
-                    size_bytes=size,
-                    current=folder.name == current,
+                size = sum(int(f["size"]) for f in manifest.get("files", {}).values())
+                infos.append(
+                    SnapshotInfo(
+                        id=folder.name,
+                        created_at=str(manifest.get("created_at", "")),
+                        article_count=int(manifest.get("article_count", 0)),
+                        size_bytes=size,
+                        current=folder.name == current,
+                    )
                 )
-            )
+            except (BrokenSnapshot, KeyError, TypeError, ValueError, AttributeError):
+                continue  # a damaged manifest: not a snapshot anyone can use
         return infos
 
     def previous_id(self) -> str | None:

@@ -70,6 +70,10 @@ class RelatedView:
             # A listed article is gone or changed: recompute this list exactly (refilled).
             return self._rank(self.model.matrix[row], limit, keep, own_row=row)
         if self.changed:
+            if keep is not None or limit > self.model.config.k:
+                # The precomputed list plus the changed articles is exact only for its own
+                # length and unfiltered.
+                return self._rank(self.model.matrix[row], limit, keep, own_row=row)
             items = self._merge_new(row, limit, keep)
         else:
             items = self.model.related(article_id, limit, keep)
@@ -144,7 +148,9 @@ class RelatedView:
         seen_groups: set[int],
     ) -> list[RelatedItem]:
         model = self.model
+        threshold = model.config.duplicate_threshold
         items: list[RelatedItem] = []
+        chosen: list[tuple[sparse.csr_matrix, bool]] = []
         for score, index, is_new in candidates:
             if len(items) == limit:
                 break
@@ -160,7 +166,15 @@ class RelatedView:
                 )
             if group in seen_groups or (keep is not None and not keep(other)):
                 continue
+            # Duplicate groups were found at build time; a changed article may be a copy of a
+            # listed one (or they of it): compare it with what is already chosen.
+            if any(
+                (is_new or chosen_new) and float(target.multiply(vector).sum()) >= threshold
+                for vector, chosen_new in chosen
+            ):
+                continue
             seen_groups.add(group)
+            chosen.append((target, is_new))
             items.append(
                 RelatedItem(other, round(score, 4), shared_terms(model.vocabulary, source, target))
             )

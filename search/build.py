@@ -13,9 +13,18 @@ from whoosh.filedb.filestore import RamStorage
 from search.schema import SearchDoc, build_schema, doc_fields
 
 
+class PrivateRamStorage(RamStorage):  # type: ignore[misc]
+    """RamStorage whose writer keeps its temporary files in memory too. Whoosh's own puts
+    them in a folder named after the index (`/tmp/MAIN.tmp`) shared by every process on the
+    machine, so two workers building at once deleted each other's files."""
+
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        return RamStorage()
+
+
 def build_memory_index(docs: Iterable[SearchDoc]) -> Any:
     """A Whoosh index in memory holding `docs` (the few articles changed since a build)."""
-    ix = RamStorage().create_index(build_schema())
+    ix = PrivateRamStorage().create_index(build_schema())
     writer = ix.writer()
     for doc in docs:
         writer.add_document(**doc_fields(doc))

@@ -79,34 +79,74 @@ RECENCY_WINDOW = 100
 FEW_HITS = 2
 
 
+class CorpusStats:
+    """A snapshot index's collection statistics (document count, document frequencies,
+    average field lengths), read through one reader under a lock. The small in-memory index
+    of changed articles scores with these, so its scores compare with the snapshot's: with
+    its own (a few documents) every word would look rare."""
+
+    def __init__(self, ix: Any) -> None:
+        self._reader = ix.reader()
+        self._lock = threading.Lock()
+
+    def doc_count(self) -> int:
+        with self._lock:
+            return int(self._reader.doc_count_all())
+
+    def doc_frequency(self, fieldname: str, text: bytes) -> int:
+        with self._lock:
+            return int(self._reader.doc_frequency(fieldname, text))
+
+    def avg_field_length(self, fieldname: str) -> float:
+        with self._lock:
+            total = self._reader.field_length(fieldname)
+            return float(total) / max(1, int(self._reader.doc_count_all()))
+
+    def close(self) -> None:
+        self._reader.close()
+
+
 class LuceneIdfBM25F(scoring.BM25F):  # type: ignore[misc]
     """BM25F with Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), instead of Whoosh's
-    log(N / (df + 1)) + 1, which gives common words too much weight in long queries."""
+    log(N / (df + 1)) + 1, which gives common words too much weight in long queries.
+    With `stats`, N, df and average field lengths come from there (see CorpusStats)."""
+
+    stats: CorpusStats | None = None
 
     def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> Any:
         found = super().scorer(searcher, fieldname, text, qf)
         if isinstance(found, scoring.BM25FScorer):
-            parent = searcher.get_parent()
-            n = parent.doc_count_all()
-            df = parent.doc_frequency(fieldname, text)
+            if self.stats is not None:
+                n = self.stats.doc_count()
+                df = self.stats.doc_frequency(fieldname, text)
+                found.avgfl = self.stats.avg_field_length(fieldname) or 1
+            else:
+                parent = searcher.get_parent()
+                n = parent.doc_count_all()
+                df = parent.doc_frequency(fieldname, text)
             found.idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return found
 
 
-def weighting() -> scoring.WeightingModel:
+def weighting(stats: CorpusStats | None = None) -> scoring.WeightingModel:
     """BM25F as served (k1 1.2, b 0.75); per-field b is lower for titles and tags (short, so
     length says little)."""
-    return LuceneIdfBM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
+    model = LuceneIdfBM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
+    model.stats = stats
+    return model
 
 
 class SearchIndex:
     """A read-only index plus one cached searcher per thread (Whoosh searchers are not
     thread-safe, and opening one per query is slow)."""
 
-    def __init__(self, ix: Any, path: Path | None) -> None:
+    def __init__(self, ix: Any, path: Path | None, stats: CorpusStats | None = None) -> None:
+        self._borrowed_stats = stats
+        self._own_stats: CorpusStats | None = None
         self._ix = ix
         self.path = path
         self._idle: list[Searcher] = []
+        self._hidden_cache: dict[frozenset[str], frozenset[int]] = {}
         self._opened = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -122,9 +162,16 @@ class SearchIndex:
         return cls(ix, folder)
 
     @classmethod
-    def in_memory(cls, docs: Iterable[SearchDoc]) -> SearchIndex:
-        """An index of a few documents held in memory (articles changed since a build)."""
-        return cls(build_memory_index(docs), None)
+    def in_memory(cls, docs: Iterable[SearchDoc], scored_like: SearchIndex) -> SearchIndex:
+        """An index of a few documents held in memory (articles changed since a build), whose
+        scores use `scored_like`'s collection statistics so the two rank as one."""
+        return cls(build_memory_index(docs), None, scored_like.stats())
+
+    def stats(self) -> CorpusStats:
+        with self._lock:
+            if self._own_stats is None:
+                self._own_stats = CorpusStats(self._ix)
+            return self._own_stats
 
     @property
     def doc_count(self) -> int:
@@ -138,7 +185,7 @@ class SearchIndex:
         with self._lock:
             searcher = self._idle.pop() if self._idle else None
         if searcher is None:
-            searcher = self._ix.searcher(weighting=weighting())
+            searcher = self._ix.searcher(weighting=weighting(self._borrowed_stats))
             with self._lock:
                 self._opened += 1
         try:
@@ -151,6 +198,21 @@ class SearchIndex:
             if closed:
                 searcher.close()
 
+    def _docnums(self, searcher: Searcher, ids: frozenset[str]) -> frozenset[int]:
+        """Document numbers of `ids` in this (read-only, so unchanging) index, cached."""
+        if not ids:
+            return frozenset()
+        with self._lock:
+            found = self._hidden_cache.get(ids)
+        if found is None:
+            numbers = (searcher.document_number(id=article_id) for article_id in ids)
+            found = frozenset(n for n in numbers if n is not None)
+            with self._lock:
+                if len(self._hidden_cache) > 4:
+                    self._hidden_cache.clear()
+                self._hidden_cache[ids] = found
+        return found
+
     @property
     def searchers_opened(self) -> int:
         return self._opened
@@ -161,6 +223,8 @@ class SearchIndex:
             self._closed = True
         for searcher in idle:
             searcher.close()
+        if self._own_stats is not None:
+            self._own_stats.close()
         self._ix.close()
 
     def document(self, article_id: str) -> dict[str, Any] | None:
@@ -179,7 +243,8 @@ class SearchIndex:
     ) -> Suggestions:
         """Completions from this index; titles from it (less `hide`) and from `extra`."""
         with self.searching() as searcher:
-            found = suggest(searcher, text, limit, mask=_ids_query(hide))
+            hidden = self._docnums(searcher, hide)
+            found = suggest(searcher, text, limit, mask=set(hidden) if hidden else None)
         if extra is None:
             return found
         with extra.searching() as searcher:
@@ -208,16 +273,17 @@ class SearchIndex:
             request.sort == "relevance" and request.recency and request.recency.weight > 0
         )
         with ExitStack() as stack:
-            indexes = [(self, stack.enter_context(self.searching()), _ids_query(hide))]
+            searcher = stack.enter_context(self.searching())
+            indexes = [(self, searcher, self._docnums(searcher, hide))]
             if extra is not None:
-                indexes.append((extra, stack.enter_context(extra.searching()), None))
+                indexes.append((extra, stack.enter_context(extra.searching()), frozenset()))
             return self._search(query_plan, request, indexes, offset, boosted)
 
     def _search(
         self,
         query_plan: QueryPlan,
         request: SearchRequest,
-        indexes: list[tuple[SearchIndex, Searcher, wq.Query | None]],
+        indexes: list[tuple[SearchIndex, Searcher, frozenset[int]]],
         offset: int,
         boosted: bool,
     ) -> SearchResults:
@@ -229,7 +295,12 @@ class SearchIndex:
         newest = request.sort == "newest"
         strict = query_plan.strict
         firsts = [
-            (searcher, _run(searcher, strict, _either(query_plan.exclude, hidden), window, request))
+            (
+                searcher,
+                _run(
+                    searcher, strict, _mask(searcher, hidden, query_plan.exclude), window, request
+                ),
+            )
             for _, searcher, hidden in indexes
         ]
         complete = sum(len(results) for _, results in firsts)
@@ -242,7 +313,7 @@ class SearchIndex:
                         _run(
                             searcher,
                             query_plan.loose,
-                            _either(query_plan.exclude, hidden),
+                            _mask(searcher, hidden, query_plan.exclude),
                             window,
                             request,
                         ),
@@ -261,7 +332,7 @@ class SearchIndex:
                         _run(
                             searcher,
                             query_plan.loose,
-                            _either(query_plan.exclude, hidden, strict),
+                            _mask(searcher, hidden, query_plan.exclude, strict),
                             limit,
                             request,
                         ),
@@ -361,10 +432,17 @@ def _hit(hit: Any, terms: frozenset[str] | None, score: float | None, *, scored:
     )
 
 
-def _ids_query(ids: frozenset[str]) -> wq.Query | None:
-    if not ids:
-        return None
-    return wq.Or([wq.Term("id", article_id) for article_id in sorted(ids)])
+def _mask(searcher: Searcher, hidden: frozenset[int], *queries: wq.Query | None) -> Any:
+    """What a search must leave out: hidden documents (a set of numbers, found once per
+    view: an OR of thousands of ids on every search was most of its time) and the documents
+    of `queries` (exclusions, an earlier tier)."""
+    present = [q for q in queries if q is not None]
+    if not hidden:
+        return _either(*present)
+    docs = set(hidden)
+    for query in present:
+        docs.update(searcher.docs_for_query(query))
+    return docs
 
 
 def _facets(tiers: list[Results]) -> dict[str, dict[str, int]]:

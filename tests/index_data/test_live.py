@@ -162,3 +162,53 @@ def test_lists_longer_than_k_and_filtered_lists_are_exact(tmp_path: Path) -> Non
         assert only is not None and expected and [e.id for e in only] == expected
     finally:
         view.snapshot.close()
+
+
+def test_an_edited_article_keeps_its_rank_and_score(data_dir: Path) -> None:
+    before = LiveView.open(data_dir)
+    query = SearchRequest("pathaan trailer desert chase")
+    first = before.search(query).hits[0]
+    before.snapshot.close()
+    record = next(r for r in fixture_records() if r["id"] == "pathaan-2-trailer")
+    change(data_dir, upsert=[{**record, "body": f"{record['body']} (Updated.)"}])
+    view = LiveView.open(data_dir)
+    try:
+        again = view.search(query).hits[0]
+        assert again.id == first.id == "pathaan-2-trailer"
+        # Scored with the snapshot's statistics, not the one-article index's own.
+        assert again.score == pytest.approx(first.score, rel=0.1)  # type: ignore[arg-type]
+    finally:
+        view.snapshot.close()
+
+
+def test_a_new_copy_of_a_story_is_its_duplicate(data_dir: Path) -> None:
+    original = next(r for r in fixture_records() if r["id"] == "cruise-premiere")
+    change(data_dir, upsert=[{**original, "id": "cruise-premiere-copy", "source": "Other"}])
+    view = LiveView.open(data_dir)
+    try:
+        pair = {"cruise-premiere", "cruise-premiere-copy"}
+        for article_id in view.catalog:
+            listed = [e.id for e in view.related(article_id, 20) or []]
+            assert len(pair & set(listed)) <= 1, article_id
+            if article_id in pair:
+                assert not pair & set(listed), article_id
+    finally:
+        view.snapshot.close()
+
+
+def test_filtered_and_long_lists_are_exact_with_changes_pending(tmp_path: Path) -> None:
+    ingest(tmp_path, ARTICLES)
+    config = BuildConfig(related=RelatedConfig(k=2, min_score=0.01))
+    build_snapshot(tmp_path, config, publish=True)
+    change(tmp_path, upsert=[NEW], delete=["music-awards-nominations"])
+    view = LiveView.open(tmp_path)
+    try:
+        for article_id in view.catalog:
+            full = brute_force(tmp_path, view, article_id, 20)
+            assert [e.id for e in view.related(article_id, 6) or []] == full[:6], article_id
+            for category in {view.catalog[i]["category"] for i in full}:
+                only = view.related(article_id, 3, RelatedFilter(category=category))
+                expected = [i for i in full if view.catalog[i]["category"] == category][:3]
+                assert [e.id for e in only or []] == expected, (article_id, category)
+    finally:
+        view.snapshot.close()
