@@ -80,7 +80,16 @@ def test_auth_failures(client: TestClient, headers: dict[str, str]) -> None:
         assert response.status_code == 401, (method, path)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.json()["error"]["code"] == "unauthorized"
-        assert TOKEN not in response.text
+
+
+def test_the_token_never_reaches_the_logs(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("DEBUG"):
+        client.put("/api/admin/articles/logged", json=NEW, headers=AUTH)
+        client.get("/api/admin/snapshots", headers={"Authorization": f"Bearer {TOKEN}-wrong"})
+    assert any(r.name == "gupshup.access" for r in caplog.records)  # lines were written
+    assert TOKEN not in caplog.text
 
 
 def test_upsert_is_served_at_once(client: TestClient) -> None:

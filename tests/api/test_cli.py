@@ -94,3 +94,23 @@ def test_a_bad_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     code, _, err = run(tmp_path, "stats")
     assert code == 1 and err.startswith("Error: bad setting: GUPSHUP_MAX_PER_PAGE:")
     assert "Traceback" not in err
+
+
+def test_delete_and_build_refused_while_a_rebuild_runs(published: Path) -> None:
+    import os
+
+    from index_data.jobs import JobStore
+
+    code, out, _ = run(published, "delete", "pathaan-2-trailer")
+    assert code == 0 and out.startswith("deleted pathaan-2-trailer")
+    _, found, _ = run(published, "search", "trailer", "--json")
+    assert json.loads(found)["hits"] == []
+    code, _, err = run(published, "delete", "pathaan-2-trailer")
+    assert code == 1 and "no article with id 'pathaan-2-trailer'" in err
+    jobs = JobStore(published)
+    job = jobs.create()
+    jobs.started(job.id, os.getpid())
+    code, _, err = run(published, "build")
+    assert code == 1 and f"a rebuild is already running (job {job.id})" in err
+    jobs.fail(job.id, "test over")
+    jobs.close()

@@ -227,3 +227,35 @@ def test_a_manifest_from_another_version_is_refused(data_dir: Path) -> None:
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(BrokenSnapshot, match="search_schema_version 999"):
         Snapshot.open(snaps.path(built))
+
+
+def test_publish_opens_the_snapshot_first(data_dir: Path) -> None:
+    snaps = SnapshotDir(data_dir)
+    live = build_snapshot(data_dir, publish=True).snapshot_id
+    for field, value, message in [
+        ("search_schema_version", 1, "search_schema_version 1"),
+        ("article_count", 99, "counts disagree"),
+    ]:
+        other = build_snapshot(data_dir).snapshot_id
+        path = snaps.path(other) / "manifest.json"
+        manifest = json.loads(path.read_text())
+        manifest[field] = value  # checksums still match: only opening it finds this
+        path.write_text(json.dumps(manifest))
+        with pytest.raises(BrokenSnapshot, match=message):
+            snaps.publish(other)
+        assert snaps.current_id() == live
+
+
+def test_a_job_that_never_started_stops_blocking(data_dir: Path) -> None:
+    from index_data.jobs import JobStore
+
+    jobs = JobStore(data_dir)
+    stuck = jobs.create()
+    assert jobs.live() is not None
+    jobs._db.execute(  # as if the server died right after recording it, a minute ago
+        "UPDATE jobs SET created_at = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (stuck.id,)
+    )
+    assert jobs.live() is None
+    found = jobs.get(stuck.id)
+    assert found is not None and found.state == "failed"
+    jobs.close()
