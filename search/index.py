@@ -354,10 +354,17 @@ class SearchIndex:
             for hit, score in ranked[offset : offset + request.per_page]
         )
         total = sum(len(results) for results in every)
-        correction = self._correction(indexes[0][1], request, complete)
+        also = indexes[1][1] if len(indexes) > 1 else None
+        correction = self._correction(indexes[0][1], request, complete, also)
         return SearchResults(total, page, _facets(every), correction)
 
-    def _correction(self, searcher: Searcher, request: SearchRequest, complete: int) -> str | None:
+    def _correction(
+        self,
+        searcher: Searcher,
+        request: SearchRequest,
+        complete: int,
+        also: Searcher | None = None,
+    ) -> str | None:
         """A corrected query when few articles have all the words typed. Words the index has
         never seen are respelt first (that alone is offered: they matched nothing); if there
         are none, rare known words are, and offered only if more articles then have them all."""
@@ -366,7 +373,7 @@ class SearchIndex:
         clauses = parse(request.text)
         # Respelling known words is a long shot: only when nothing has every word.
         for known_too in (False, True) if complete == 0 else (False,):
-            fixed = correct(searcher, clauses, known_too=known_too)
+            fixed = correct(searcher, clauses, known_too=known_too, also=also)
             if fixed is None:
                 continue
             text = render(fixed)

@@ -81,7 +81,11 @@ def best_replacement(searcher: Searcher, word: str, *, known_too: bool) -> str |
 
 
 def correct(
-    searcher: Searcher, clauses: list[Clause], *, known_too: bool = False
+    searcher: Searcher,
+    clauses: list[Clause],
+    *,
+    known_too: bool = False,
+    also: Searcher | None = None,
 ) -> list[Clause] | None:
     """The clauses with likely typos in their words replaced, or None when none look misspelt.
     Words the index has never seen are replaced; with `known_too`, rare known words are too
@@ -92,7 +96,14 @@ def correct(
         fold(m.group().lower()) for c in clauses if c.field is None for m in WORD.finditer(c.text)
     ]
     candidates = [w for w in words if MIN_WORD_CHARS <= len(w) <= MAX_WORD_CHARS]
-    unknown = [w for w in candidates if not w.isdigit() and not document_frequency(searcher, w)]
+
+    def known(word: str) -> bool:
+        # `also` is the index of articles changed since the build: their words are real too.
+        return bool(document_frequency(searcher, word)) or (
+            also is not None and bool(document_frequency(also, word))
+        )
+
+    unknown = [w for w in candidates if not w.isdigit() and not known(w)]
     if len(unknown) > MAX_RESPELT or (known_too and len(candidates) > MAX_RESPELT):
         return None
     changed = False
@@ -101,7 +112,14 @@ def correct(
         if clause.field is not None:
             fixed.append(clause)
             continue
-        text = WORD.sub(lambda m: _fix_word(searcher, m.group(), known_too), clause.text)
+        text = WORD.sub(
+            lambda m: (
+                m.group()
+                if known(fold(m.group().lower())) and not known_too
+                else _fix_word(searcher, m.group(), known_too)
+            ),
+            clause.text,
+        )
         changed = changed or text != clause.text
         fixed.append(replace(clause, text=text))
     return fixed if changed else None

@@ -212,3 +212,14 @@ def test_filtered_and_long_lists_are_exact_with_changes_pending(tmp_path: Path) 
                 assert [e.id for e in only or []] == expected, (article_id, category)
     finally:
         view.snapshot.close()
+
+
+def test_words_of_new_articles_are_not_respelt(data_dir: Path) -> None:
+    change(data_dir, upsert=[{**NEW, "id": "quizz-night", "title": "Quizz night at the fair"}])
+    view = LiveView.open(data_dir)
+    try:
+        found = view.search(SearchRequest("quizz"))
+        assert [h.id for h in found.hits] == ["quizz-night"]
+        assert found.corrected_query is None
+    finally:
+        view.snapshot.close()
