@@ -110,6 +110,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as exc:
         raise BrokenSnapshot(f"snapshot {folder.name}: unreadable {MANIFEST}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise BrokenSnapshot(f"snapshot {folder.name}: {MANIFEST} is not a JSON object")
     return manifest
 
 

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search.schema import SearchDoc, build_schema, doc_fields
 
 
 class PrivateRamStorage(RamStorage):  # type: ignore[misc]
-    """RamStorage whose writer keeps its temporary files in memory too. Whoosh's own puts
-    them in a folder named after the index (`/tmp/MAIN.tmp`) shared by every process on the
-    machine, so two workers building at once deleted each other's files."""
+    """RamStorage whose writer spills to a temporary folder of its own. Whoosh's own puts
+    spills in a folder named after the index (`/tmp/MAIN.tmp`) shared by every process on the
+    machine, so two workers building at once deleted each other's files; and spills cannot
+    go to a RamStorage (Whoosh writes them past its file bookkeeping)."""
 
-    def temp_storage(self, name: str | None = None) -> RamStorage:
-        return RamStorage()
+    def __init__(self) -> None:
+        super().__init__()
+        self.temp_folders: list[str] = []
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        folder = tempfile.mkdtemp(prefix="gupshup-index-")
+        self.temp_folders.append(folder)
+        return FileStorage(folder).create()
 
 
-def build_memory_index(docs: Iterable[SearchDoc]) -> Any:
-    """A Whoosh index in memory holding `docs` (the few articles changed since a build)."""
-    ix = PrivateRamStorage().create_index(build_schema())
-    writer = ix.writer()
-    for doc in docs:
-        writer.add_document(**doc_fields(doc))
-    writer.commit()
+def build_memory_index(docs: Iterable[SearchDoc], limit_mb: int = 128) -> Any:
+    """A Whoosh index in memory holding `docs` (the few articles changed since a build);
+    past `limit_mb` of postings the writer spills to a private temporary folder."""
+    storage = PrivateRamStorage()
+    ix = storage.create_index(build_schema())
+    writer = ix.writer(limitmb=limit_mb)
+    try:
+        for doc in docs:
+            writer.add_document(**doc_fields(doc))
+        writer.commit()
+    finally:
+        for folder in storage.temp_folders:
+            shutil.rmtree(folder, ignore_errors=True)
     return ix
 
 

@@ -259,3 +259,13 @@ def test_a_job_that_never_started_stops_blocking(data_dir: Path) -> None:
     found = jobs.get(stuck.id)
     assert found is not None and found.state == "failed"
     jobs.close()
+
+
+@pytest.mark.parametrize("text", ["null", "[]", '"text"'])
+def test_a_manifest_that_is_not_an_object_is_refused(data_dir: Path, text: str) -> None:
+    snaps = SnapshotDir(data_dir)
+    built = build_snapshot(data_dir).snapshot_id
+    (snaps.path(built) / "manifest.json").write_text(text)
+    with pytest.raises(BrokenSnapshot, match="not a JSON object"):
+        snaps.publish(built)
+    assert built not in [i.id for i in snaps.listing()]

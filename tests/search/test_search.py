@@ -201,3 +201,34 @@ def test_did_you_mean_leaves_junk_alone(snapshot: LiveView) -> None:
     junk = "qwertyuu asdfghjj zxcvbnmm poiuytrr lkjhgfdd mnbvcxzz"
     assert snapshot.search(SearchRequest(junk)).corrected_query is None
     assert snapshot.search(SearchRequest("spy trailr")).corrected_query == "spy trailer"
+
+
+def test_in_memory_index_spills_to_a_private_folder() -> None:
+    """Many changed articles make the writer spill to disk; two builds at once must not
+    share (and delete) each other's spill files, and nothing is left behind."""
+    import glob
+    import tempfile
+    import threading
+
+    from search.build import build_memory_index
+    from search.schema import SearchDoc
+    from tests.conftest import fixture_records
+
+    records = fixture_records()
+    docs = [
+        SearchDoc(id=f"{r['id']}-{n}", title=str(r["title"]), body=str(r["body"]) * 20)
+        for n in range(40)
+        for r in records
+    ]
+    counts: list[int] = []
+
+    def build() -> None:
+        counts.append(build_memory_index(docs, limit_mb=1).doc_count())
+
+    workers = [threading.Thread(target=build) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert counts == [len(docs), len(docs)]
+    assert glob.glob(f"{tempfile.gettempdir()}/gupshup-index-*") == []
