@@ -15,7 +15,7 @@ from typing import Any
 
 from index_data.article import Article
 from index_data.errors import SnapshotError
-from index_data.snapshots import SnapshotDir, fsync_dir, new_snapshot_id, write_manifest
+from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write_manifest
 from index_data.store import ArticleStore
 from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
 from search.build import build_index
@@ -103,7 +103,7 @@ def build_snapshot(
             result = _build_into(staging, snapshot_id, data_dir, config, report)
             snapshots.snapshots.mkdir(parents=True, exist_ok=True)
             staging.rename(snapshots.snapshots / snapshot_id)
-            fsync_dir(snapshots.snapshots)
+            fsync_path(snapshots.snapshots)
         except OSError as exc:
             raise SnapshotError(f"build {snapshot_id} failed: {exc}") from exc
         finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 from index_data.build import CATALOG
 from index_data.errors import BrokenSnapshot
-from index_data.snapshots import SnapshotDir, verify
+from index_data.snapshots import verify
 from recommend import RecommendError
 from recommend.model import FORMAT_VERSION, RelatedModel
 from search import SearchError
@@ -44,10 +44,6 @@ class Snapshot:
     def open(cls, folder: str | Path, *, checksums: bool = True) -> Snapshot:
         path = Path(folder)
         return cls(path, verify(path, checksums=checksums))
-
-    @classmethod
-    def open_current(cls, data_dir: str | Path) -> Snapshot:
-        return cls.open(SnapshotDir(data_dir).current_path())
 
     @property
     def article_count(self) -> int:

@@ -69,9 +69,6 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-fsync_dir = fsync_path
-
-
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -89,7 +86,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             files[rel] = {"size": path.stat().st_size, "sha256": file_digest(path)}
             fsync_path(path)  # on disk before CURRENT can ever name this snapshot
     for sub in sorted(p for p in folder.rglob("*") if p.is_dir()):
-        fsync_dir(sub)
+        fsync_path(sub)
     manifest = {**manifest, "files": files}
     tmp = folder / (MANIFEST + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
@@ -97,7 +94,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, folder / MANIFEST)
-    fsync_dir(folder)
+    fsync_path(folder)
     return manifest
 
 
@@ -188,7 +185,7 @@ class SnapshotDir:
             os.fsync(handle.fileno())
         previous = self.current_id() if self.current_file.exists() else None
         os.replace(tmp, self.current_file)
-        fsync_dir(self.root)
+        fsync_path(self.root)
         if previous and previous != snapshot_id:
             # Workers move to the new snapshot within a poll; until then they serve this one.
             (self.root / "PREVIOUS").write_text(previous + "\n", encoding="ascii")
