@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     total INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     snapshot_id TEXT,
+    stage_started_at TEXT,
     pid INTEGER,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
@@ -47,15 +48,29 @@ class Job:
     error: str | None
     snapshot_id: str | None
     pid: int | None
+    stage_started_at: str | None
     created_at: str
     updated_at: str
+
+    def rate(self) -> float | None:
+        """Items per second in the current stage, as the CLI's progress bar shows it."""
+        if not self.stage_started_at or not self.done:
+            return None
+        started = datetime.fromisoformat(self.stage_started_at)
+        seconds = (datetime.fromisoformat(self.updated_at) - started).total_seconds()
+        return round(self.done / seconds, 1) if seconds > 0 else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "kind": self.kind,
             "state": self.state,
-            "progress": {"stage": self.stage, "done": self.done, "total": self.total},
+            "progress": {
+                "stage": self.stage,
+                "done": self.done,
+                "total": self.total,
+                "per_second": self.rate(),
+            },
             "error": self.error,
             "snapshot_id": self.snapshot_id,
             "created_at": self.created_at,
@@ -169,8 +184,10 @@ class JobStore:
     def started(self, job_id: str, pid: int) -> None:
         self._set(job_id, state="running", pid=pid)
 
-    def progress(self, job_id: str, stage: str, done: int, total: int) -> None:
-        self._set(job_id, stage=stage, done=done, total=total)
+    def progress(
+        self, job_id: str, stage: str, done: int, total: int, stage_started_at: str
+    ) -> None:
+        self._set(job_id, stage=stage, done=done, total=total, stage_started_at=stage_started_at)
 
     def succeed(self, job_id: str, snapshot_id: str) -> None:
         self._set(job_id, state="succeeded", snapshot_id=snapshot_id)

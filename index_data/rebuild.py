@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index_data.build import BuildConfig, build_snapshot
@@ -100,14 +101,16 @@ def run_job(data_dir: str | Path, job_id: str, config: BuildConfig) -> int:
     jobs = JobStore(data_dir)
     jobs.started(job_id, os.getpid())
     counts: dict[str, int] = {}
+    started: dict[str, str] = {}
     last = 0.0
 
     def progress(stage: str, done: int, total: int) -> None:
         nonlocal last
+        started.setdefault(stage, datetime.now(UTC).isoformat(timespec="milliseconds"))
         counts[stage] = counts.get(stage, 0) + done
         now = time.monotonic()
         if now - last >= PROGRESS_EVERY_SECONDS or counts[stage] >= total:
-            jobs.progress(job_id, stage, counts[stage], total)
+            jobs.progress(job_id, stage, counts[stage], total, started[stage])
             last = now
 
     try:

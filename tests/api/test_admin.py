@@ -195,7 +195,10 @@ def test_reindex_in_a_separate_process(client: TestClient, data_dir: Path) -> No
     assert response.status_code == 202
     job = wait_for_job(client, response.json()["job_id"])
     assert job["state"] == "succeeded", job
-    assert job["progress"] == {"stage": "related lists", "done": 13, "total": 13}
+    progress = job["progress"]
+    assert isinstance(progress, dict)
+    assert (progress["stage"], progress["done"], progress["total"]) == ("related lists", 13, 13)
+    assert "per_second" in progress
     assert SnapshotDir(data_dir).current_id() == job["snapshot_id"] != old
     deadline = time.monotonic() + 5
     while client.get("/readyz").json()["snapshot_id"] != job["snapshot_id"]:
@@ -263,3 +266,29 @@ def test_snapshots_and_rollback(client: TestClient, data_dir: Path) -> None:
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "snapshot_broken"
     assert "neighbours.npy does not match its checksum" in refused.json()["error"]["message"]
     assert client.get("/readyz").json()["snapshot_id"] == first
+
+
+def test_job_rate_is_items_per_second_of_the_stage() -> None:
+    from index_data.jobs import Job
+
+    job = Job(
+        id="j",
+        kind="rebuild",
+        state="running",
+        stage="search index",
+        done=250,
+        total=1000,
+        error=None,
+        snapshot_id=None,
+        pid=1,
+        created_at="2025-01-01T00:00:00.000+00:00",
+        updated_at="2025-01-01T00:00:12.500+00:00",
+        stage_started_at="2025-01-01T00:00:02.500+00:00",
+    )
+    assert job.rate() == 25.0
+    assert job.to_json()["progress"] == {
+        "stage": "search index",
+        "done": 250,
+        "total": 1000,
+        "per_second": 25.0,
+    }
