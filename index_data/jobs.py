@@ -108,6 +108,9 @@ class JobStore:
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "stage_started_at" not in columns:  # a data dir from before the column
+                self._db.execute("ALTER TABLE jobs ADD COLUMN stage_started_at TEXT")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the job table in {path}: {exc}") from exc
 
