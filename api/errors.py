@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -78,6 +79,24 @@ def _validation_field(loc: tuple[object, ...]) -> str | None:
     return ".".join(names) or None
 
 
+# Package errors that map to one status, code and field whatever their message.
+SNAPSHOT_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
+    SnapshotNotFound: (503, "not_ready", None),
+    BuildInProgress: (409, "build_in_progress", None),
+    BrokenSnapshot: (409, "snapshot_broken", None),
+    InvalidSnapshotId: (422, "invalid_parameter", "snapshot_id"),
+}
+
+
+def _fixed_answer(
+    status: int, code: str, field: str | None
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body(code, str(exc), field), status_code=status)
+
+    return answer
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every 4xx/5xx leaves in the same JSON shape; no traceback ever reaches a client."""
 
@@ -99,19 +118,8 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(body, status_code=422)
 
-    @app.exception_handler(BuildInProgress)
-    async def build_in_progress(_: Request, exc: BuildInProgress) -> JSONResponse:
-        return JSONResponse(error_body("build_in_progress", str(exc)), status_code=409)
-
-    @app.exception_handler(BrokenSnapshot)
-    async def broken_snapshot(_: Request, exc: BrokenSnapshot) -> JSONResponse:
-        return JSONResponse(error_body("snapshot_broken", str(exc)), status_code=409)
-
-    @app.exception_handler(InvalidSnapshotId)
-    async def invalid_snapshot_id(_: Request, exc: InvalidSnapshotId) -> JSONResponse:
-        return JSONResponse(
-            error_body("invalid_parameter", str(exc), "snapshot_id"), status_code=422
-        )
+    for error, (status, code, field) in SNAPSHOT_ERRORS.items():
+        app.add_exception_handler(error, _fixed_answer(status, code, field))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,10 +136,6 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
-
-    @app.exception_handler(SnapshotNotFound)
-    async def not_ready(_: Request, exc: SnapshotNotFound) -> JSONResponse:
-        return JSONResponse(error_body("not_ready", str(exc)), status_code=503)
 
     @app.exception_handler(InvalidArticle)
     async def invalid_article(_: Request, exc: InvalidArticle) -> JSONResponse:

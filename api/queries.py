@@ -102,12 +102,8 @@ def search(
 
 
 def suggest(snapshot: LiveView, settings: Settings, q: str, *, limit: int = 8) -> SuggestResponse:
-    if not q.strip():
-        raise InvalidParameter("q must not be empty", field="q")
-    if len(q) > settings.max_query_chars:
-        raise InvalidParameter(f"q is longer than {settings.max_query_chars} characters", "q")
-    if not 1 <= limit <= settings.max_suggestions:
-        raise InvalidParameter(f"limit must be between 1 and {settings.max_suggestions}", "limit")
+    check_query(q, settings)  # q itself is kept: a trailing space asks for the next word
+    _check_limit(limit, settings.max_suggestions)
     found = snapshot.suggest(q, limit)
     return SuggestResponse(
         query=q,
@@ -152,9 +148,9 @@ def _items(entries: list[RelatedEntry]) -> list[RelatedItem]:
     ]
 
 
-def _check_limit(limit: int, settings: Settings) -> None:
-    if not 1 <= limit <= settings.max_related:
-        raise InvalidParameter(f"limit must be between 1 and {settings.max_related}", "limit")
+def _check_limit(limit: int, maximum: int) -> None:
+    if not 1 <= limit <= maximum:
+        raise InvalidParameter(f"limit must be between 1 and {maximum}", "limit")
 
 
 def related(
@@ -166,7 +162,7 @@ def related(
     category: str | None = None,
     max_age_days: int | None = None,
 ) -> RelatedResponse:
-    _check_limit(limit, settings)
+    _check_limit(limit, settings.max_related)
     entries = snapshot.related(
         article_id, limit, RelatedFilter(category=category or None, max_age_days=max_age_days)
     )
@@ -178,7 +174,7 @@ def related(
 def related_to_draft(
     snapshot: LiveView, settings: Settings, title: str, body: str, *, limit: int = 5
 ) -> RelatedResponse:
-    _check_limit(limit, settings)
+    _check_limit(limit, settings.max_related)
     if len(title) + len(body) > settings.max_draft_chars:
         raise InvalidParameter(
             f"title and body together are longer than {settings.max_draft_chars} characters",

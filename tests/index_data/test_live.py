@@ -137,10 +137,16 @@ def test_delete_disappears_everywhere_and_lists_are_refilled(data_dir: Path) -> 
         view.snapshot.close()
 
 
-def test_lists_longer_than_k_and_filtered_lists_are_exact(tmp_path: Path) -> None:
-    ingest(tmp_path, ARTICLES)
+def build_with_short_lists(data_dir: Path) -> None:
+    """The fixture corpus with only two neighbours precomputed per article (and a low score
+    floor, so the small corpus has more candidates than that)."""
+    ingest(data_dir, ARTICLES)
     config = BuildConfig(related=RelatedConfig(k=2, min_score=0.01))
-    build_snapshot(tmp_path, config, publish=True)
+    build_snapshot(data_dir, config, publish=True)
+
+
+def test_lists_longer_than_k_and_filtered_lists_are_exact(tmp_path: Path) -> None:
+    build_with_short_lists(tmp_path)
     view = LiveView.open(tmp_path)
     try:
         for article_id in view.catalog:
@@ -197,9 +203,7 @@ def test_a_new_copy_of_a_story_is_its_duplicate(data_dir: Path) -> None:
 
 
 def test_filtered_and_long_lists_are_exact_with_changes_pending(tmp_path: Path) -> None:
-    ingest(tmp_path, ARTICLES)
-    config = BuildConfig(related=RelatedConfig(k=2, min_score=0.01))
-    build_snapshot(tmp_path, config, publish=True)
+    build_with_short_lists(tmp_path)
     change(tmp_path, upsert=[NEW], delete=["music-awards-nominations"])
     view = LiveView.open(tmp_path)
     try:
