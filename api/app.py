@@ -16,6 +16,7 @@ from api.admin import admin_routes
 from api.errors import install_error_handlers
 from api.holder import SnapshotHolder
 from api.observability import MULTIPROC_ENV, Metrics, ObservabilityMiddleware
+from api.pages import install_pages
 from api.routes import health_routes, read_routes
 from api.settings import Settings, build_config
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(read_routes(settings))
     if settings.admin_token is not None and settings.admin_token.get_secret_value():
         app.include_router(admin_routes(settings, build_config(settings)))
+    install_pages(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
