@@ -193,7 +193,7 @@
         option.id = listId + "-" + index;
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", "false");
-        if (choice.kind === "article") option.append(el("span", "gupshup-kind", "story"));
+        if (choice.kind === "article") option.append(" ", el("span", "gupshup-kind", "story"));
         return option;
       }));
       active = -1;

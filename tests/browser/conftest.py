@@ -8,11 +8,13 @@ import functools
 import json
 import re
 import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -26,10 +28,12 @@ ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # Markup in every text field a page shows; any of it running sets window.__pwned.
 HOSTILE = {
-    "id": "hostile-spoiler-quiz",
-    "title": '<img src=x onerror="window.__pwned=1"> Spoiler quiz <script>window.__pwned=1</script>',
-    "body": 'The spoiler quiz show returns. <img src=x onerror="window.__pwned=1"> Contestants '
-    "spot the bug in <b>bold</b> lines of code & explain why, a quiz for programmers.",
+    "id": "hostile-cruise-spoilers",
+    "title": '<img src=x onerror="window.__pwned=1"> Cruise ship spoilers '
+    "<script>window.__pwned=1</script>",
+    "body": "Spoilers from the dating reality show on the luxury cruise ship leaked before "
+    '<img src=x onerror="window.__pwned=1"> the finale: fans say the <b>couple</b> in the '
+    "final episode split up on the ship's last night at sea.",
     "url": "javascript:window.__pwned=1",
     "category": "tv-streaming",
     "tags": ["<i>quiz</i>"],
@@ -51,6 +55,13 @@ def monsoon_fillers(count: int = 11) -> list[dict[str, object]]:
         }
         for n in range(1, count + 1)
     ]
+
+
+def api_json(site: Site, path: str, **params: object) -> dict[str, Any]:
+    """The oracle: what the public API answers, read without a browser."""
+    with urllib.request.urlopen(f"{site.api}{path}?{urlencode(params)}", timeout=10) as answer:
+        body: dict[str, Any] = json.loads(answer.read())
+    return body
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium "
-                    "(apt-get install chromium)")
+        pytest.skip(
+            "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield chromium
