@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin eval
+.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin eval screenshots page-weight
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+## The README's screenshots of the demo pages (docs/*.png), in Debian's /usr/bin/chromium.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots --out docs
+
+## Bytes of / and of the widget (plain and gzip): bench/results/page-weight.json.
+page-weight: $(STAMP)
+	$(BIN)/python -m bench.page_weight --out bench/results/page-weight.json
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
