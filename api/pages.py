@@ -14,8 +14,9 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -26,6 +27,15 @@ ASSET_MAX_AGE = 300
 
 class CachedStaticFiles(StaticFiles):
     """StaticFiles (ETag, Last-Modified, 304s) plus a Cache-Control header."""
+
+    route: BaseRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # FastAPI leaves a mount's route out of the scope; metrics and the access log label
+        # requests by route, so name it, and every file counts under the one "/static".
+        if self.route is not None:
+            scope.setdefault("route", self.route)
+        await super().__call__(scope, receive, send)
 
     def file_response(
         self,
@@ -62,4 +72,6 @@ def page_routes() -> APIRouter:
 
 def install_pages(app: FastAPI) -> None:
     app.include_router(page_routes())
-    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+    files = CachedStaticFiles(directory=STATIC_DIR)
+    app.mount("/static", files, name="static")
+    files.route = app.router.routes[-1]

@@ -124,3 +124,11 @@ def test_static_files_ship_with_the_package() -> None:
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert re.search(r'\[tool\.setuptools\.package-data\]\s*\napi = \["static/\*"\]', pyproject)
     assert {"index.html", "article.html", "gupshup.js"} <= {f.name for f in STATIC_DIR.iterdir()}
+
+
+def test_static_files_count_under_one_route_in_the_metrics(client: TestClient) -> None:
+    client.get("/static/style.css")
+    client.get("/static/gupshup.js")
+    metrics = client.get("/metrics").text
+    assert 'gupshup_http_requests_total{method="GET",route="/static",status="200"}' in metrics
+    assert 'route="unmatched",status="200"' not in metrics
