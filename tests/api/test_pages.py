@@ -131,4 +131,3 @@ def test_static_files_count_under_one_route_in_the_metrics(client: TestClient) -
     client.get("/static/gupshup.js")
     metrics = client.get("/metrics").text
     assert 'gupshup_http_requests_total{method="GET",route="/static",status="200"}' in metrics
-    assert 'route="unmatched",status="200"' not in metrics
