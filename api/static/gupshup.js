@@ -197,6 +197,7 @@
         return option;
       }));
       active = -1;
+      input.removeAttribute("aria-activedescendant");
       if (choices.length && document.activeElement === input) open(); else close();
     }
 

@@ -57,8 +57,8 @@
     byId("intro").hidden = Boolean(state.q);
     byId("results-area").hidden = !state.q;
     document.title = state.q ? state.q + " · Gupshup Search" : "Gupshup Search";
-    if (!state.q) return;
     const ticket = ++latest;
+    if (!state.q) return;
     status.textContent = "Searching…";
     try {
       // With a category chosen, the facets come from the unfiltered search, so the other
@@ -69,7 +69,7 @@
       ]);
       if (ticket !== latest) return;
       drawResults(state, answer);
-      drawFacets(state, (unfiltered || answer).facets.category || {}, unfiltered || answer);
+      drawFacets(state, unfiltered || answer);
       drawPager(state, answer.total);
       if (focusResults) byId("results-heading").focus();
     } catch (error) {
@@ -84,9 +84,13 @@
   function drawResults(state, answer) {
     const first = (answer.page - 1) * answer.per_page + 1;
     const last = first + answer.hits.length - 1;
-    status.textContent = answer.total === 0
-      ? "No stories match “" + state.q + "”."
-      : `${first}–${last} of ${answer.total} stories for “${state.q}”`;
+    if (answer.total === 0) {
+      status.textContent = `No stories match “${state.q}”.`;
+    } else if (!answer.hits.length) {
+      status.textContent = `Page ${answer.page} is past the last of ${answer.total} stories.`;
+    } else {
+      status.textContent = `${first}–${last} of ${answer.total} stories for “${state.q}”`;
+    }
     const dym = byId("did-you-mean");
     dym.hidden = !answer.corrected_query;
     if (answer.corrected_query) {
@@ -111,7 +115,8 @@
     return item;
   }
 
-  function drawFacets(state, counts, whole) {
+  function drawFacets(state, whole) {
+    const counts = whole.facets.category || {};
     const rows = [];
     const all = navLink({ ...state, category: "", page: 1 }, "All categories");
     all.append(G.el("span", "count", whole.total));

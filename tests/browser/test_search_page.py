@@ -119,6 +119,10 @@ def test_did_you_mean_sort_pages_reload_and_back(page: Page, site: Site) -> None
     page.go_back()
     expect(page.locator(".hit")).to_have_count(10)
 
+    page.goto("/?q=monsoon&page=5")
+    expect(page.locator("#status")).to_contain_text("Page 5 is past the last of 12 stories")
+    page.go_back()
+
     page.get_by_label("Sort by").select_option("newest")
     expect(page).to_have_url(re.compile(r"sort=newest"))
     newest = api_json(site, "/api/search", q="monsoon", per_page=10, sort="newest")
