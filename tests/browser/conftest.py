@@ -1,5 +1,5 @@
-"""Browser fixtures: one real `gupshup serve`, one headless Debian Chromium, and a plain page
-server on another origin, all shared by the session. Each test gets a fresh browser context
+"""Browser fixtures: one real `gupshup serve`, one headless Debian Chromium, and two plain page
+servers on other origins, all shared by the session. Each test gets a fresh browser context
 (no cookies or cache carried over) and leaves a screenshot in test-artifacts/ if it fails."""
 
 from __future__ import annotations
@@ -57,13 +57,6 @@ def monsoon_fillers(count: int = 11) -> list[dict[str, object]]:
     ]
 
 
-def api_json(site: Site, path: str, **params: object) -> dict[str, Any]:
-    """The oracle: what the public API answers, read without a browser."""
-    with urllib.request.urlopen(f"{site.api}{path}?{urlencode(params)}", timeout=10) as answer:
-        body: dict[str, Any] = json.loads(answer.read())
-    return body
-
-
 @dataclass(frozen=True)
 class Site:
     """Where things are: the API (which also serves the demo pages) and two other origins."""
@@ -72,6 +65,13 @@ class Site:
     allowed: str  # an origin in GUPSHUP_CORS_ORIGINS
     refused: str  # an origin that is not
     folder: Path  # what both other origins serve: tests write their host pages here
+
+
+def api_json(site: Site, path: str, **params: object) -> dict[str, Any]:
+    """The oracle: what the public API answers, read without a browser."""
+    with urllib.request.urlopen(f"{site.api}{path}?{urlencode(params)}", timeout=10) as answer:
+        body: dict[str, Any] = json.loads(answer.read())
+    return body
 
 
 def _serve_folder(folder: Path) -> ThreadingHTTPServer:
