@@ -41,7 +41,10 @@
   }
 
   function go(state, focusResults) {
-    history.pushState(null, "", urlFor(state));
+    const url = urlFor(state);
+    // The same search again is not a new step back for the Back button.
+    if (url === location.pathname + location.search) history.replaceState(null, "", url);
+    else history.pushState(null, "", url);
     show(state, focusResults);
   }
 
