@@ -131,3 +131,31 @@ def test_static_files_count_under_one_route_in_the_metrics(client: TestClient) -
     client.get("/static/gupshup.js")
     metrics = client.get("/metrics").text
     assert 'gupshup_http_requests_total{method="GET",route="/static",status="200"}' in metrics
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str) -> float:
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    css = (STATIC_DIR / "style.css").read_text(encoding="utf-8")
+    colour = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6});", css))
+    # (text, background) pairs the stylesheet uses for text.
+    pairs = [
+        ("ink", "paper"),
+        ("muted", "paper"),
+        ("muted", "wash"),
+        ("accent", "paper"),
+        ("accent", "wash"),
+        ("accent-ink", "accent"),
+        ("ink", "mark"),
+    ]
+    ratios = {(t, b): round(contrast(colour[t], colour[b]), 2) for t, b in pairs}
+    assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
