@@ -84,10 +84,10 @@ class Settings(BaseSettings):
         description="Related score at or above which two articles count as duplicates.",
     )
     lsa_dims: int = Field(
-        20, ge=0, le=500, description="Dimensions of the LSA part of related-article vectors."
+        10, ge=0, le=500, description="Dimensions of the LSA part of related-article vectors."
     )
     lsa_weight: float = Field(
-        0.5,
+        0.4,
         ge=0,
         le=1,
         description="Share of the LSA cosine in the related-article score (0: TF-IDF only).",

@@ -19,7 +19,7 @@ from recommend.vectorize import (
     restore_encoder,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SHARED_TERMS = 5
 
 

@@ -5,11 +5,12 @@ The blend is built so that a dot product of two encoded articles is
 `(1 - lsa_weight) * tfidf_cosine + lsa_weight * lsa_cosine`: the TF-IDF part finds the same
 story told again, the LSA part (a truncated SVD of the TF-IDF matrix) pulls in stories on the
 same subject in other words. Measured on BBC News (README, Quality): same-category P@10 0.919
-for TF-IDF alone, 0.960 blended.
+for TF-IDF alone, 0.961 blended (10 LSA dimensions at weight 0.4).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -44,6 +45,29 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", text.lower()).replace(NUKTA, "")
 
 
+_LATIN_WORD = re.compile(r"(?<!\w)[a-z]{4,}(?!\w)")
+
+
+def singular(word: str) -> str:
+    """Harman's "S" stemmer: English plurals to singular ("films" -> "film", "stories" ->
+    "story"), leaving "actress" and "status" alone. Lighter than Porter, so the shared terms
+    shown with a related story stay mostly readable words (its rules do make "movies" and
+    "movie" "movy" and "movie": a known price of three suffix rules)."""
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+def normalize_singular(text: str) -> str:
+    """`normalize_text`, then Latin words of four letters or more made singular. On short
+    texts (AG News) folding plurals raised same-category P@10 from 0.787 to 0.793."""
+    return _LATIN_WORD.sub(lambda match: singular(match.group(0)), normalize_text(text))
+
+
 @dataclass(frozen=True)
 class VectorizerConfig:
     """How article text becomes a vector; saved with the model so drafts are treated alike."""
@@ -53,24 +77,30 @@ class VectorizerConfig:
     max_df: float = 0.5
     ngram_max: int = 2
     max_features: int = 300_000
-    lsa_dims: int = 20
-    lsa_weight: float = 0.5
+    lsa_dims: int = 10
+    lsa_weight: float = 0.4
+    singular: bool = True
 
     def to_json(self) -> dict[str, float | int | bool]:
         return asdict(self)
 
 
-def stop_words() -> list[str]:
-    return sorted({normalize_text(w) for w in ENGLISH_STOP_WORDS | HINDI_STOP_WORDS})
+def stop_words(config: VectorizerConfig) -> list[str]:
+    """Stop words as the vectorizer sees them: normalised, and made singular when the text is
+    (so "others" is stopped as "other" too, and scikit-learn's consistency check holds)."""
+    words = {normalize_text(w) for w in ENGLISH_STOP_WORDS | HINDI_STOP_WORDS}
+    if config.singular:
+        words |= {normalize_singular(w) for w in words}
+    return sorted(words)
 
 
 def make_vectorizer(
     config: VectorizerConfig, vocabulary: Sequence[str] | None = None
 ) -> TfidfVectorizer:
     return TfidfVectorizer(
-        preprocessor=normalize_text,
+        preprocessor=normalize_singular if config.singular else normalize_text,
         token_pattern=TOKEN_PATTERN,
-        stop_words=stop_words(),
+        stop_words=stop_words(config),
         sublinear_tf=config.sublinear_tf,
         min_df=config.min_df if vocabulary is None else 1,
         max_df=config.max_df if vocabulary is None else 1.0,

@@ -50,13 +50,17 @@ class FoldFilter(Filter):  # type: ignore[misc]
 
 
 def news_analyzer() -> Analyzer:
-    """Stemmed English analysis for titles and bodies; Devanagari words pass through whole."""
+    """Stemmed English analysis for titles and bodies; Devanagari words pass through whole.
+
+    The stemmer is Snowball's English (Porter2) rather than the original Porter: on SciFact
+    (train split) it raised nDCG@10 from 0.6945 to 0.6973 with recall unchanged (README,
+    Quality); it leaves Devanagari and other non-Latin words alone, as Porter did."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | FoldFilter()
         | StopFilter(stoplist=ENGLISH_STOP_WORDS, minsize=1)
-        | StemFilter()
+        | StemFilter(lang="en")
     )
 
 

@@ -9,7 +9,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import name_analyzer, news_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 UNDATED = -(2**62)
 
 
@@ -71,7 +71,16 @@ def category_key(value: str) -> str:
 
 def doc_fields(doc: SearchDoc) -> dict[str, object]:
     """The keyword arguments for `writer.add_document` (empty values are left out)."""
-    fields: dict[str, object] = {"id": doc.id, "title": doc.title, "body": doc.body}
+    fields: dict[str, object] = {
+        "id": doc.id,
+        "title": doc.title,
+        # The body field indexes the headline too (stored as the body alone, for snippets and
+        # the article view): BM25 then counts a word once per story, with the title's own
+        # field adding a small boost, instead of summing two saturated scores. On SciFact
+        # (train) this took nDCG@10 from 0.687 to 0.6945 (README, Quality).
+        "body": f"{doc.title}\n{doc.body}",
+        "_stored_body": doc.body,
+    }
     optional: dict[str, object | None] = {
         "url": doc.url,
         "category": category_key(doc.category) if doc.category else None,

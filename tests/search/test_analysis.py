@@ -15,7 +15,10 @@ def test_devanagari_words_stay_whole() -> None:
 
 def test_nukta_and_accents_fold() -> None:
     assert fold("ज़िंदगी") == fold("जिंदगी")
-    assert tokens(news_analyzer(), "Beyoncé's café") == ["beyonce", "cafe"]
+    # The possessive goes, accents fold, and both spellings stem alike (Snowball English
+    # takes the final "e" of "beyonce", as it does of "cruise").
+    assert tokens(news_analyzer(), "Beyoncé's café") == tokens(news_analyzer(), "Beyonce cafe")
+    assert tokens(news_analyzer(), "Beyoncé's café") == ["beyonc", "cafe"]
     assert tokens(name_analyzer(), "Zoë Saldaña") == ["zoe", "saldana"]
 
 
