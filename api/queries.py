@@ -17,9 +17,11 @@ from api.schemas import (
     TitleSuggestion,
 )
 from api.settings import Settings
+from index_data.aliases import alias_file
 from index_data.article import parse_published_at
 from index_data.errors import InvalidArticle
 from index_data.live import LiveView, RelatedEntry, RelatedFilter
+from search.aliases import AliasTable
 from search.index import Recency, SearchRequest
 from search.query import Filters
 
@@ -37,6 +39,10 @@ def _date(value: str | None, field: str, *, end_of_day: bool) -> datetime | None
         # `to=2025-03-14` means the whole of that day.
         parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
     return parsed
+
+
+def _aliases(settings: Settings) -> AliasTable | None:
+    return alias_file(settings.data_dir).current() if settings.aliases else None
 
 
 def check_query(q: str, settings: Settings) -> str:
@@ -85,7 +91,15 @@ def search(
     )
     results = snapshot.search(
         SearchRequest(
-            text=text, page=page, per_page=per_page, filters=filters, sort=sort, recency=recency
+            text=text,
+            page=page,
+            per_page=per_page,
+            filters=filters,
+            sort=sort,
+            recency=recency,
+            aliases=_aliases(settings),
+            phonetic=settings.phonetic,
+            fuzzy=settings.fuzzy,
         )
     )
     return SearchResponse(
@@ -104,7 +118,7 @@ def search(
 def suggest(snapshot: LiveView, settings: Settings, q: str, *, limit: int = 8) -> SuggestResponse:
     check_query(q, settings)  # q itself is kept: a trailing space asks for the next word
     _check_limit(limit, settings.max_suggestions)
-    found = snapshot.suggest(q, limit)
+    found = snapshot.suggest(q, limit, _aliases(settings), settings.phonetic)
     return SuggestResponse(
         query=q,
         completions=list(found.completions),

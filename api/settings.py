@@ -93,6 +93,21 @@ class Settings(BaseSettings):
         description="Share of the LSA cosine in the related-article score (0: TF-IDF only).",
     )
     index_procs: int = Field(1, ge=1, le=16, description="Processes Whoosh indexes with.")
+    aliases: bool = Field(
+        True,
+        description="Search every variant of a name in the alias list (data dir's aliases.txt, "
+        "else the starter list) when a query uses one.",
+    )
+    phonetic: bool = Field(
+        True,
+        description="When few articles have every word, also match romanised spelling "
+        "variants (pathan/pathaan, kapur/kapoor), ranked below exact matches.",
+    )
+    fuzzy: bool = Field(
+        True,
+        description="When few articles have every word, also search the corrected spelling "
+        "of likely typos (the query offered as corrected_query), ranked below exact matches.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore, Changes
 from recommend.model import RelatedItem
 from recommend.overlay import RelatedView
+from search.aliases import AliasTable
 from search.index import SearchIndex, SearchRequest, SearchResults
 from search.schema import category_key
 from search.suggest import Suggestions
@@ -106,8 +107,12 @@ class LiveView:
     def search(self, request: SearchRequest) -> SearchResults:
         return self.snapshot.search_index.search(request, hide=self._hidden, extra=self._extra)
 
-    def suggest(self, text: str, limit: int) -> Suggestions:
-        return self.snapshot.search_index.suggest(text, limit, hide=self._hidden, extra=self._extra)
+    def suggest(
+        self, text: str, limit: int, aliases: AliasTable | None = None, phonetic: bool = True
+    ) -> Suggestions:
+        return self.snapshot.search_index.suggest(
+            text, limit, hide=self._hidden, extra=self._extra, aliases=aliases, phonetic=phonetic
+        )
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """Stored fields of a live article (as the search index stores them), or None."""

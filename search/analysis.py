@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -72,3 +73,24 @@ def name_analyzer() -> Analyzer:
 def tokens(analyzer: Analyzer, text: str) -> list[str]:
     """The terms `analyzer` makes of `text` (for query building and tests)."""
     return [token.text for token in analyzer(text)]
+
+
+_DOUBLED = re.compile(r"(.)\1+")
+_LATIN = re.compile(r"[a-z]+")
+
+
+def phonetic_key(word: str) -> str | None:
+    """A spelling-insensitive key for a romanised Hindi word: `pathan`/`pathaan`,
+    `kapur`/`kapoor`, `dilwale`/`dilwaale`, `deepika`/`dipika`, `padukon`/`padukone` and
+    `v`/`w` spellings share one. None for words that are not plain Latin letters, or that are
+    too short for the key to mean anything."""
+    word = fold(word.lower())
+    if len(word) < 4 or not _LATIN.fullmatch(word):
+        return None
+    for old, new in (("ph", "f"), ("w", "v"), ("q", "k"), ("z", "j"), ("ck", "k")):
+        word = word.replace(old, new)
+    word = word.replace("ee", "i").replace("oo", "u")
+    word = _DOUBLED.sub(r"\1", word)  # aa -> a, tt -> t, ll -> l
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word

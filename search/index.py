@@ -16,6 +16,8 @@ from whoosh import scoring, sorting
 from whoosh.searching import Results, Searcher
 
 from search import IndexUnavailable
+from search.aliases import AliasTable
+from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
 from search.highlight import snippet
 from search.query import Filters, QueryPlan, filter_query, parse, plan, render
@@ -51,6 +53,12 @@ class SearchRequest:
     snippets: bool = True
     recency: Recency | None = None
     suggest_corrections: bool = True
+    aliases: AliasTable | None = None  # name variants searched together (search/aliases.py)
+    # When at most FEW_HITS articles have every word: also match romanised spelling variants
+    # (`phonetic`) and the corrected spelling of likely typos (`fuzzy`), each in a tier of
+    # its own below the exact matches.
+    phonetic: bool = True
+    fuzzy: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,10 @@ class SearchResults:
 
 # Recency re-ranks this many leading results of each tier (beyond it, pure BM25F order).
 RECENCY_WINDOW = 100
-# "Did you mean" is considered only when at most this many articles have every word.
+# "Did you mean", spelling variants and typo correction are tried only when at most this many
+# articles have every word as typed.
 FEW_HITS = 2
+MAX_RESPELLINGS = 5  # spelling variants of one word searched, the commonest first
 
 
 class CorpusStats:
@@ -150,6 +160,7 @@ class SearchIndex:
         self._opened = 0
         self._lock = threading.Lock()
         self._closed = False
+        self._sounds: dict[str, list[str]] | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> SearchIndex:
@@ -172,6 +183,27 @@ class SearchIndex:
             if self._own_stats is None:
                 self._own_stats = CorpusStats(self._ix)
             return self._own_stats
+
+    def sound_alikes(self) -> dict[str, list[str]]:
+        """Indexed words (unstemmed, as in titles and bodies) by phonetic key, commonest
+        first; built on first use from the spelling fields' vocabulary, about a second per
+        300,000 distinct words, instead of a second indexed copy of every text."""
+        with self._lock:
+            if self._sounds is not None:
+                return self._sounds
+        found: dict[str, list[tuple[int, str]]] = {}
+        with self.searching() as searcher:
+            reader = searcher.reader()
+            for field_name in ("spell_title", "spell_body"):
+                for raw, info in reader.iter_field(field_name):
+                    word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    sound = phonetic_key(word)
+                    if sound is not None:
+                        found.setdefault(sound, []).append((-int(info.doc_frequency()), word))
+        sounds = {k: list(dict.fromkeys(w for _, w in sorted(v))) for k, v in found.items()}
+        with self._lock:
+            self._sounds = sounds
+        return sounds
 
     @property
     def doc_count(self) -> int:
@@ -240,11 +272,15 @@ class SearchIndex:
         *,
         hide: frozenset[str] = frozenset(),
         extra: SearchIndex | None = None,
+        aliases: AliasTable | None = None,
+        phonetic: bool = True,
     ) -> Suggestions:
         """Completions from this index; titles from it (less `hide`) and from `extra`."""
+        sounds = self.sound_alikes() if phonetic else None
         with self.searching() as searcher:
             hidden = self._docnums(searcher, hide)
-            found = suggest(searcher, text, limit, mask=set(hidden) if hidden else None)
+            mask = set(hidden) if hidden else None
+            found = suggest(searcher, text, limit, mask, aliases, sounds)
         if extra is None:
             return found
         with extra.searching() as searcher:
@@ -262,7 +298,7 @@ class SearchIndex:
     ) -> SearchResults:
         """Search this index, leaving out the articles in `hide`, together with `extra` (a
         small index of articles changed since this one was built), ranked as one list."""
-        query_plan = plan(request.text)
+        query_plan = plan(request.text, request.aliases)
         if query_plan.strict is None or query_plan.loose is None:
             with self.searching() as searcher:
                 return SearchResults(
@@ -305,41 +341,43 @@ class SearchIndex:
         ]
         complete = sum(len(results) for _, results in firsts)
         tiers = [firsts]
-        if newest and complete == 0 and query_plan.tiered:
-            tiers = [
-                [
-                    (
+        also = indexes[1][1] if len(indexes) > 1 else None
+        correction = self._correction(indexes[0][1], request, complete, also)
+        # Tier queries so far: each later tier leaves out what an earlier one listed.
+        earlier: list[wq.Query] = [strict]
+        terms = set(query_plan.body_terms)
+
+        def run_tier(query: wq.Query, limit: int) -> list[tuple[Searcher, Results]]:
+            return [
+                (
+                    searcher,
+                    _run(
                         searcher,
-                        _run(
-                            searcher,
-                            query_plan.loose,
-                            _mask(searcher, hidden, query_plan.exclude),
-                            window,
-                            request,
-                        ),
-                    )
-                    for _, searcher, hidden in indexes
-                ]
+                        query,
+                        _mask(searcher, hidden, query_plan.exclude, *earlier),
+                        limit,
+                        request,
+                    ),
+                )
+                for _, searcher, hidden in indexes
             ]
+
+        def rest_limit() -> int:
+            listed = sum(int(r.scored_length()) for tier in tiers for _, r in tier)
+            rest = max(wanted - listed, 1)
+            return max(rest, RECENCY_WINDOW) if boosted else rest
+
+        if not newest and complete <= FEW_HITS:
+            for extra_plan in self._variant_plans(request, indexes, correction):
+                assert extra_plan.strict is not None
+                tiers.append(run_tier(extra_plan.strict, rest_limit()))
+                earlier.append(extra_plan.strict)
+                terms |= extra_plan.body_terms
+        if newest and complete == 0 and query_plan.tiered:
+            tiers = [run_tier(query_plan.loose, window)]
         elif query_plan.tiered and not newest:
             # Documents with every word come first; the rest follow, ranked among themselves.
-            rest = max(wanted - sum(r.scored_length() for _, r in firsts), 1)
-            limit = max(rest, RECENCY_WINDOW) if boosted else rest
-            tiers.append(
-                [
-                    (
-                        searcher,
-                        _run(
-                            searcher,
-                            query_plan.loose,
-                            _mask(searcher, hidden, query_plan.exclude, strict),
-                            limit,
-                            request,
-                        ),
-                    )
-                    for _, searcher, hidden in indexes
-                ]
-            )
+            tiers.append(run_tier(query_plan.loose, rest_limit()))
         ranked: list[tuple[Any, float | None]] = []
         for tier in tiers:
             entries = [
@@ -348,15 +386,42 @@ class SearchIndex:
             entries.sort(key=lambda entry: -entry[0])  # stable: ties keep Whoosh's order
             ranked.extend((hit, score) for _, hit, score in entries)
         every = [results for tier in tiers for _, results in tier]
-        terms = query_plan.body_terms if request.snippets else None
+        marked = frozenset(terms) if request.snippets else None
         page = tuple(
-            _hit(hit, terms, score, scored=request.sort == "relevance")
+            _hit(hit, marked, score, scored=request.sort == "relevance")
             for hit, score in ranked[offset : offset + request.per_page]
         )
         total = sum(len(results) for results in every)
-        also = indexes[1][1] if len(indexes) > 1 else None
-        correction = self._correction(indexes[0][1], request, complete, also)
         return SearchResults(total, page, _facets(every), correction)
+
+    def _variant_plans(
+        self,
+        request: SearchRequest,
+        indexes: list[tuple[SearchIndex, Searcher, frozenset[int]]],
+        correction: str | None,
+    ) -> list[QueryPlan]:
+        """The strict tiers tried when exact matches are few: every word or its romanised
+        spelling variants, then the corrected query ("did you mean")."""
+        found: list[QueryPlan] = []
+        if request.phonetic:
+            maps = [index.sound_alikes() for index, _, _ in indexes]
+
+            def respell(word: str) -> list[str]:
+                sound = phonetic_key(word)
+                if sound is None:
+                    return []
+                typed = fold(word.lower())
+                alikes = [w for m in maps for w in m.get(sound, ()) if w != typed]
+                return list(dict.fromkeys(alikes))[:MAX_RESPELLINGS]
+
+            sounding = plan(request.text, request.aliases, respell)
+            if sounding.respelt and sounding.strict is not None:
+                found.append(sounding)
+        if request.fuzzy and correction is not None:
+            corrected = plan(correction, request.aliases)
+            if corrected.strict is not None:
+                found.append(corrected)
+        return found
 
     def _correction(
         self,

@@ -8,13 +8,15 @@ back to plain words: a search box must not answer a typo with an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 
-from search.analysis import name_analyzer, news_analyzer, tokens
+from search.aliases import MAX_VARIANT_WORDS, AliasGroup, AliasTable
+from search.analysis import CONTRACTION_PARTS, name_analyzer, news_analyzer, tokens
 from search.schema import category_key, key
 
 # Query-time field weights. Each field's BM25 is added up, and the body field indexes the
@@ -139,27 +141,116 @@ class QueryPlan:
     loose: wq.Query | None
     exclude: wq.Query | None
     body_terms: frozenset[str] = frozenset()  # what a snippet marks
+    respelt: bool = False  # some word was given spelling variants (see `plan`)
 
     @property
     def tiered(self) -> bool:
         return self.strict is not None and self.loose is not None and self.strict != self.loose
 
 
-def plan(text: str) -> QueryPlan:
-    """Build the strict and loose queries for a reader's text."""
-    positives: list[wq.Query] = []
+Respell = Callable[[str], Sequence[str]]
+
+
+def _clause_words(clause: Clause) -> list[str]:
+    words = tokens(_NAMES, clause.text)
+    # "SRK's" is SRK as far as aliases go.
+    return [w for w in words if w not in CONTRACTION_PARTS] if len(words) > 1 else words
+
+
+def _alias_at(
+    clauses: list[Clause], start: int, aliases: AliasTable
+) -> tuple[AliasGroup, int] | None:
+    """The alias group whose variant the plain clauses from `start` spell (longest first),
+    and where the match ends. A quoted phrase matches only as a whole."""
+    found: tuple[AliasGroup, int] | None = None
+    words: list[str] = []
+    for end in range(start, min(len(clauses), start + MAX_VARIANT_WORDS)):
+        if clauses[end].phrase and end > start:
+            break
+        words.extend(_clause_words(clauses[end]))
+        group = aliases.by_key.get(tuple(words))
+        if group is not None:
+            found = (group, end + 1)
+        if clauses[end].phrase or len(words) >= MAX_VARIANT_WORDS:
+            break
+    return found
+
+
+def _alias_queries(group: AliasGroup, typed: list[Clause]) -> tuple[wq.Query, list[wq.Query]]:
+    """The strict clause and loose parts for a run of words that spells an alias variant:
+    the words as typed (all of them, or any for the loose tier, as without aliases) or any
+    other variant of the group, each queried as if typed alone, so an article scores as it
+    would for a reader who had used its own spelling."""
+    words = [q for c in typed if (q := clause_query(c)) is not None]
+    typed_key = tuple(w for c in typed for w in _clause_words(c))
+    others = [
+        q
+        for key, variant in zip(group.keys, group.variants, strict=True)
+        if key != typed_key
+        and (q := clause_query(Clause(variant, phrase=" " in variant))) is not None
+    ]
+    together = wq.And(words) if len(words) > 1 else (words[0] if words else None)
+    strict_parts = ([together] if together is not None else []) + others
+    strict = wq.Or(strict_parts) if len(strict_parts) > 1 else strict_parts[0]
+    return strict, words + others
+
+
+def _respelt_query(clause: Clause, respell: Respell) -> tuple[wq.Query | None, bool]:
+    query = clause_query(clause)
+    if query is None or clause.phrase or " " in clause.text.strip():
+        return query, False
+    others = [
+        q for word in respell(clause.text) if (q := clause_query(Clause(word))) is not None
+    ]
+    return (wq.Or([query, *others]), True) if others else (query, False)
+
+
+def _positive_queries(
+    clauses: list[Clause], aliases: AliasTable | None, respell: Respell | None
+) -> tuple[list[wq.Query], list[wq.Query], bool]:
+    """The strict clauses (all required) and loose parts (any) of the plain words."""
+    stricts: list[wq.Query] = []
+    looses: list[wq.Query] = []
+    respelt = False
+    at = 0
+    while at < len(clauses):
+        match = _alias_at(clauses, at, aliases) if aliases is not None else None
+        if match is not None:
+            group, end = match
+            strict, parts = _alias_queries(group, clauses[at:end])
+            stricts.append(strict)
+            looses.extend(parts)
+            at = end
+            continue
+        if respell is not None:
+            query, changed = _respelt_query(clauses[at], respell)
+            respelt = respelt or changed
+        else:
+            query = clause_query(clauses[at])
+        at += 1
+        if query is not None:
+            stricts.append(query)
+            looses.append(query)
+    return stricts, looses, respelt
+
+
+def plan(
+    text: str, aliases: AliasTable | None = None, respell: Respell | None = None
+) -> QueryPlan:
+    """Build the strict and loose queries for a reader's text. A run of words that spells an
+    alias variant becomes one clause matching any variant of its group; with `respell`, each
+    other plain word also matches the words `respell` offers for it (spelling variants)."""
+    plain: list[Clause] = []
     required: list[wq.Query] = []
     negatives: list[wq.Query] = []
     for clause in parse(text):
-        query = clause_query(clause)
-        if query is None:
-            continue
-        if clause.negated:
-            negatives.append(query)
-        elif clause.field is not None:
-            required.append(query)
+        if clause.negated or clause.field is not None:
+            query = clause_query(clause)
+            if query is not None:
+                (negatives if clause.negated else required).append(query)
         else:
-            positives.append(query)
+            plain.append(clause)
+    positives, parts, respelt = _positive_queries(plain, aliases, respell)
     exclude = wq.Or(negatives) if negatives else None
     body_terms = frozenset(
         text.decode("utf-8") if isinstance(text, bytes) else text
@@ -172,12 +263,12 @@ def plan(text: str) -> QueryPlan:
     strict = (
         wq.And(required + positives) if len(required + positives) > 1 else (required + positives)[0]
     )
-    if len(positives) <= 1:
-        return QueryPlan(strict, strict, exclude, body_terms)
-    loose: wq.Query = wq.Or(positives)
+    if len(parts) <= 1:
+        return QueryPlan(strict, strict, exclude, body_terms, respelt)
+    loose: wq.Query = wq.Or(parts)
     if required:
         loose = wq.And([*required, loose])
-    return QueryPlan(strict, loose, exclude, body_terms)
+    return QueryPlan(strict, loose, exclude, body_terms, respelt)
 
 
 def filter_query(filters: Filters) -> wq.Query | None:

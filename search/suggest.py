@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search.analysis import name_analyzer, tokens
+from search.aliases import AliasTable
+from search.analysis import fold, name_analyzer, phonetic_key, tokens
 
 FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
 MAX_EXPANSIONS = 500  # words sharing the prefix that are looked at
@@ -28,9 +30,19 @@ class Suggestions:
     titles: tuple[TitleMatch, ...]
 
 
-def suggest(searcher: Searcher, text: str, limit: int, mask: wq.Query | None = None) -> Suggestions:
+def suggest(
+    searcher: Searcher,
+    text: str,
+    limit: int,
+    mask: wq.Query | None = None,
+    aliases: AliasTable | None = None,
+    sounds: dict[str, list[str]] | None = None,
+) -> Suggestions:
     """Complete the last (partial) word from title words, preferring words that occur with
-    the words before it; list titles containing the earlier words and the partial one."""
+    the words before it; list titles containing the earlier words and the partial one.
+    Names come first when what is typed begins an alias variant ("srk" -> "Shah Rukh Khan"),
+    and a word typed whole also completes to its indexed spelling variants ("pathan" ->
+    "pathaan")."""
     words = tokens(_WORDS, text)
     if not words:
         return Suggestions((), ())
@@ -61,7 +73,20 @@ def suggest(searcher: Searcher, text: str, limit: int, mask: wq.Query | None = N
             ranked.append((-weight, word))
     ranked.sort()
     prefix = " ".join(before)
-    completions = tuple(f"{prefix} {w}".strip() for _, w in ranked[:limit])
+    named = [
+        name
+        for name in (aliases.completions(before, partial) if aliases is not None else [])
+        if _indexed(reader, name)
+    ]
+    sound = phonetic_key(partial) if sounds is not None and partial else None
+    alike = [w for w in (sounds or {}).get(sound or "", ()) if w != partial][:2]
+    words_after = [w for _, w in ranked] + alike
+    found = [*named, *(f"{prefix} {w}".strip() for w in words_after)]
+    # One completion per spelling once folded ("शाहरुख़" and "शाहरुख" are one).
+    unique: dict[str, str] = {}
+    for completion in found:
+        unique.setdefault(fold(completion), completion)
+    completions = tuple(unique.values())[:limit]
     title_query: wq.Query | None = None
     clauses: list[wq.Query] = list(context)
     if partial:
@@ -73,3 +98,9 @@ def suggest(searcher: Searcher, text: str, limit: int, mask: wq.Query | None = N
         hits = searcher.search(title_query, limit=limit, mask=mask)
         titles = tuple(TitleMatch(h["id"], h["title"], h.get("url")) for h in hits)
     return Suggestions(completions, titles)
+
+
+def _indexed(reader: Any, name: str) -> bool:
+    """Whether some title or tag has every word of `name` (an alias nobody writes about
+    would only lead to an empty page)."""
+    return all(reader.doc_frequency(FIELD, word) for word in tokens(_WORDS, name))
