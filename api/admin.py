@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from api.errors import ERROR_RESPONSES, InvalidParameter, NotFound, PayloadTooLarge, Unauthorized
 from api.holder import SnapshotHolder
 from api.settings import Settings
+from index_data.aliases import alias_file, alias_source, save_aliases
 from index_data.article import articles_from_records, validate_id
 from index_data.build import BuildConfig
 from index_data.errors import InvalidArticle
@@ -26,6 +27,7 @@ from index_data.jobs import JobStore
 from index_data.rebuild import start_rebuild
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
+from search.aliases import AliasError, AliasTable
 
 bearer = HTTPBearer(auto_error=False, description="GUPSHUP_ADMIN_TOKEN")
 
@@ -36,6 +38,18 @@ class WriteResult(BaseModel):
     unchanged: int
     deleted: int = 0
     store_rev: int = Field(description="The store revision that holds the change.")
+
+
+class Aliases(BaseModel):
+    groups: list[list[str]] = Field(
+        description="Each group lists the spellings of one name or term; the first is the one "
+        "suggestions show. At most 5,000 groups of 2-20 variants, each up to 100 characters "
+        "and 6 words.",
+        max_length=5_000,
+    )
+    source: str | None = Field(
+        None, description="Where the list served now comes from (answers only)."
+    )
 
 
 class JobAccepted(BaseModel):
@@ -165,6 +179,22 @@ def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
             rev = articles_store.rev()
         holder(request).refresh()
         return WriteResult(inserted=0, updated=0, unchanged=0, deleted=1, store_rev=rev)
+
+    @router.get("/aliases", response_model=Aliases)
+    def get_aliases() -> Aliases:
+        table = alias_file(settings.data_dir).current()
+        return Aliases(groups=table.as_lists(), source=alias_source(settings.data_dir))
+
+    @router.put("/aliases", response_model=Aliases)
+    def put_aliases(aliases: Aliases) -> Aliases:
+        """Replace the alias list (validated first; served by every worker within a second,
+        and used for related-article vectors from the next build)."""
+        try:
+            table = AliasTable.from_groups(aliases.groups)
+        except AliasError as exc:
+            raise InvalidParameter(str(exc), field="groups") from None
+        save_aliases(settings.data_dir, table)
+        return Aliases(groups=table.as_lists(), source=alias_source(settings.data_dir))
 
     @router.post("/reindex", status_code=202, response_model=JobAccepted)
     def reindex() -> JobAccepted:

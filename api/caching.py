@@ -29,10 +29,11 @@ def _matches(header: str, etag: str) -> bool:
 
 
 def not_modified(
-    request: Request, response: Response, view: LiveView, max_age: int
+    request: Request, response: Response, view: LiveView, max_age: int, also: str = ""
 ) -> Response | None:
-    """Stamp caching headers on `response`; return a 304 if the client's copy is current."""
-    etag = etag_for(view.version, request)
+    """Stamp caching headers on `response`; return a 304 if the client's copy is current.
+    `also` is anything else the answer depends on (the alias list's version)."""
+    etag = etag_for(f"{view.version}|{also}", request)
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}",

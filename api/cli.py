@@ -23,6 +23,7 @@ from api import queries
 from api.errors import RequestError
 from api.observability import MULTIPROC_ENV
 from api.settings import Settings, build_config
+from index_data.aliases import alias_file, alias_source, save_aliases
 from index_data.build import build_snapshot
 from index_data.errors import BuildInProgress, IndexDataError
 from index_data.jobs import JobStore
@@ -32,6 +33,7 @@ from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
 from recommend import RecommendError
 from search import SearchError
+from search.aliases import AliasTable
 
 
 class GupshupGroup(click.Group):
@@ -159,6 +161,52 @@ def delete(ctx: click.Context, article_id: str) -> None:
             raise click.ClickException(f"no article with id {article_id!r}")
         rev = store.rev()
     click.echo(f"deleted {article_id} (store revision {rev})")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (as GET /api/admin/aliases).")
+@click.pass_context
+def aliases(ctx: click.Context, as_json: bool) -> None:
+    """Show the name aliases searched together (one group per line, variants joined by '=')."""
+    if ctx.invoked_subcommand is not None:
+        return
+    data_dir = settings_of(ctx).data_dir
+    table = alias_file(data_dir).current()
+    if as_json:
+        body = {"groups": table.as_lists(), "source": alias_source(data_dir)}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"# {len(table.groups)} groups from {alias_source(data_dir)}")
+    click.echo(table.to_text(), nl=False)
+
+
+@aliases.command(name="set")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def aliases_set(ctx: click.Context, path: Path) -> None:
+    """Replace the alias list with the groups in PATH (checked first; nothing changes if a line
+    is bad)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not UTF-8 text") from None
+    table = AliasTable.parse(text, str(path))
+    saved = save_aliases(settings_of(ctx).data_dir, table)
+    click.echo(f"{len(table.groups)} alias groups saved to {saved}")
+
+
+@aliases.command(name="add")
+@click.argument("group")
+@click.pass_context
+def aliases_add(ctx: click.Context, group: str) -> None:
+    """Add one group, e.g. "SRK = Shah Rukh Khan = शाहरुख़ ख़ान" (to the starter list if the
+    data dir has no list yet)."""
+    data_dir = settings_of(ctx).data_dir
+    current = alias_file(data_dir).current()
+    added = AliasTable.parse(group, "GROUP")
+    table = AliasTable.from_groups(current.as_lists() + added.as_lists())
+    saved = save_aliases(data_dir, table)
+    click.echo(f"{len(table.groups)} alias groups saved to {saved}")
 
 
 @cli.command()
@@ -442,3 +490,41 @@ def eval_related_command(ctx: click.Context, corpus: str, k: int, as_json: bool)
 
 def main() -> None:
     cli(prog_name="gupshup")
+
+
+@eval_group.command(name="variants")
+@click.option(
+    "--queries",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("sample/variant_queries.jsonl"),
+    show_default=True,
+    help="One JSON object per line: kind, query, expected ids.",
+)
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    default=[Path("sample/articles.jsonl"), Path("sample/pages")],
+    show_default=True,
+    help="Files or folders to build from (repeat the option for several).",
+)
+@click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def eval_variants_command(
+    ctx: click.Context, query_file: Path, corpus: tuple[Path, ...], k: int, as_json: bool
+) -> None:
+    """Success@k of name-variant queries (aliases, romanised spellings, typos, Hindi) with
+    each feature off and on."""
+    from api.evaluate import eval_variants
+
+    result = eval_variants(list(corpus), query_file, settings_of(ctx), k)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['queries']} queries, success@{k}")
+    for name, row in result["configs"].items():
+        kinds = ", ".join(f"{kind} {value:.3f}" for kind, value in row["by_kind"].items())
+        click.echo(f"{name:<16} {row[f'success@{k}']:.3f}  ({kinds})")

@@ -171,6 +171,89 @@ def eval_related(folder: Path, k: int, settings: Settings) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class VariantQuery:
+    kind: str
+    query: str
+    expected: tuple[str, ...]
+
+
+def load_variant_queries(path: Path) -> list[VariantQuery]:
+    """The name-variant test set: one JSON object per line with kind, query and expected ids
+    (at least one of which a reader expects in the first five results)."""
+    found = []
+    for number, record in enumerate(_jsonl(path), start=1):
+        try:
+            found.append(
+                VariantQuery(
+                    str(record["kind"]), str(record["query"]), tuple(map(str, record["expected"]))
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise ReaderError(f"{path}:{number}: needs kind, query and expected ({exc})") from None
+    return found
+
+
+# Each feature alone, then all: the rows `eval variants` reports.
+VARIANT_CONFIGS: dict[str, dict[str, bool]] = {
+    "all off": {"aliases": False, "phonetic": False, "fuzzy": False},
+    "aliases only": {"aliases": True, "phonetic": False, "fuzzy": False},
+    "phonetic only": {"aliases": False, "phonetic": True, "fuzzy": False},
+    "fuzzy only": {"aliases": False, "phonetic": False, "fuzzy": True},
+    "all on (served)": {"aliases": True, "phonetic": True, "fuzzy": True},
+}
+
+
+def success_at(
+    view: LiveView, settings: Settings, items: list[VariantQuery], k: int
+) -> dict[str, Any]:
+    """Success@k (share of queries with an expected id in the first k), overall and by kind,
+    and the queries that missed."""
+    hits: dict[str, list[bool]] = {}
+    missed = []
+    for item in items:
+        answer = queries.search(view, settings, item.query, per_page=k)
+        ok = any(hit.id in item.expected for hit in answer.hits)
+        hits.setdefault(item.kind, []).append(ok)
+        if not ok:
+            missed.append(item.query)
+    every = [ok for oks in hits.values() for ok in oks]
+    return {
+        f"success@{k}": round(sum(every) / len(every), 4) if every else 0.0,
+        "by_kind": {kind: round(sum(oks) / len(oks), 4) for kind, oks in sorted(hits.items())},
+        "missed": missed,
+    }
+
+
+def eval_variants(
+    corpus: list[Path], query_file: Path, settings: Settings, k: int = 5
+) -> dict[str, Any]:
+    """Success@k of the variant test set over `corpus`, with each feature off and on. The
+    corpus is built once; the alias list is the starter list (or the data dir's, when the
+    settings point at one)."""
+    from index_data.readers import read_paths
+
+    items = load_variant_queries(query_file)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        base = settings.model_copy(update={"data_dir": data_dir})
+        with ArticleStore(data_dir / "articles.db") as store:
+            for read in read_paths(list[str | Path](corpus)):
+                if not read.ok:
+                    raise ReaderError("; ".join(str(p) for p in read.problems))
+                store.upsert_many(read.articles)
+        build_snapshot(data_dir, build_config(base), publish=True)
+        view = LiveView.open(data_dir)
+        try:
+            rows = {
+                name: success_at(view, base.model_copy(update=flags), items, k)
+                for name, flags in VARIANT_CONFIGS.items()
+            }
+        finally:
+            view.snapshot.close()
+    return {"queries": len(items), "k": k, "configs": rows}
+
+
 def table(result: dict[str, Any]) -> str:
     width = max(len(key) for key in result)
     return "\n".join(f"{key:<{width}}  {value}" for key, value in result.items())

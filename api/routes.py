@@ -21,6 +21,7 @@ from api.schemas import (
     SuggestResponse,
 )
 from api.settings import Settings
+from index_data.aliases import alias_file
 from index_data.live import LiveView
 
 Category = Annotated[str | None, Query(max_length=100, description="Only this category.")]
@@ -47,7 +48,9 @@ def cached_answer(
 ) -> Any:
     """Answer a GET from the current snapshot, or 304 when the client's copy is current."""
     with holder_of(request).use() as view:
-        unchanged = not_modified(request, response, view, settings.cache_max_age)
+        # An edited alias list changes answers as much as a new snapshot does.
+        aliases = alias_file(settings.data_dir).version if settings.aliases else "off"
+        unchanged = not_modified(request, response, view, settings.cache_max_age, aliases)
         return unchanged if unchanged is not None else produce(view)
 
 

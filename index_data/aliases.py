@@ -24,6 +24,11 @@ def load_aliases(data_dir: Path) -> AliasTable:
     return AliasTable.parse(text, str(path))
 
 
+def alias_source(data_dir: Path) -> str:
+    path = data_dir / ALIASES_FILE
+    return str(path) if path.exists() else "starter list (no aliases.txt in the data dir)"
+
+
 def save_aliases(data_dir: Path, table: AliasTable) -> Path:
     """Replace the data dir's alias file atomically (readers see the old or the new list)."""
     path = data_dir / ALIASES_FILE
@@ -51,6 +56,12 @@ class AliasFile:
         self._stamp: tuple[int, int] | None = None
         self._table = starter_aliases()
         self._loaded = False
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the served list may have (for ETags)."""
+        self.current()
+        return "starter" if self._stamp is None else f"{self._stamp[0]}-{self._stamp[1]}"
 
     def current(self) -> AliasTable:
         path = self._data_dir / ALIASES_FILE

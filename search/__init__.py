@@ -6,7 +6,8 @@ small frozen dataclasses.
 Exception tree::
 
     SearchError
-    └── IndexUnavailable   the index folder is missing or cannot be opened
+    ├── IndexUnavailable   the index folder is missing or cannot be opened
+    └── AliasError         an alias list that cannot be used (search/aliases.py)
 """
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from search import SearchError
 from search.analysis import name_analyzer, tokens
 
 MAX_GROUPS = 5_000
@@ -26,7 +27,7 @@ MAX_VARIANT_CHARS = 100
 _WORDS = name_analyzer()
 
 
-class AliasError(ValueError):
+class AliasError(SearchError):
     """An alias file or group that cannot be used; the message names the line and why."""
 
 
