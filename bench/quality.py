@@ -104,8 +104,10 @@ def main() -> None:
         "",
         "## Name variants (aliases, romanised spellings, typos, Hindi)",
         "",
-        f"`gupshup eval variants`: {results['variants']['queries']} queries of "
-        "`sample/variant_queries.jsonl` over the sample corpus, success@5.",
+        (
+            f"`gupshup eval variants`: {results['variants']['queries']} queries of "
+            "`sample/variant_queries.jsonl` over the sample corpus, success@5."
+        ),
         "",
         "| features | success@5 | alias | phonetic | typo | hindi |",
         "|---|---|---|---|---|---|",
@@ -118,8 +120,11 @@ def main() -> None:
         )
     lines += [
         "",
-        f"SciFact nDCG@10 with these features on (served): {sf['ndcg@10']:.4f}; all off: "
-        f"{off['ndcg@10']:.4f} (recall@100 {sf['recall@100']:.4f} / {off['recall@100']:.4f}).",
+        (
+            f"SciFact nDCG@10 with these features on (served): {sf['ndcg@10']:.4f}; all off: "
+            f"{off['ndcg@10']:.4f} (recall@100 {sf['recall@100']:.4f} / "
+            f"{off['recall@100']:.4f})."
+        ),
         "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")

@@ -292,3 +292,35 @@ def test_job_rate_is_items_per_second_of_the_stage() -> None:
         "total": 1000,
         "per_second": 25.0,
     }
+
+
+def test_aliases_are_listed_replaced_and_served_at_once(client: TestClient, data_dir: Path) -> None:
+    listed = client.get("/api/admin/aliases", headers=AUTH).json()
+    assert listed["source"].startswith("starter list")
+    assert ["Tom Cruise", "टॉम क्रूज़"] in listed["groups"]
+    before = client.get("/api/search", params={"q": "zorblax"})
+    assert before.json()["total"] == 0
+    groups = [["Zorblax", "Tom Cruise"]]
+    saved = client.put("/api/admin/aliases", json={"groups": groups}, headers=AUTH)
+    assert saved.status_code == 200 and saved.json()["groups"] == groups
+    assert (data_dir / "aliases.txt").read_text(encoding="utf-8").endswith("Zorblax = Tom Cruise\n")
+    # Served at once, and a cached copy of the old answer is no longer current.
+    after = client.get(
+        "/api/search",
+        params={"q": "zorblax"},
+        headers={"If-None-Match": before.headers["ETag"]},
+    )
+    assert after.status_code == 200 and after.json()["total"] >= 1
+    assert all("cruise" in h["id"] for h in after.json()["hits"])
+
+
+def test_a_bad_alias_list_is_refused_and_the_old_one_kept(
+    client: TestClient, data_dir: Path
+) -> None:
+    for groups, where in (([["SRK"]], "group 1"), ([["a", "b"], ["x", ""]], "group 2")):
+        response = client.put("/api/admin/aliases", json={"groups": groups}, headers=AUTH)
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["field"] == "groups" and error["message"].startswith(where)
+    assert not (data_dir / "aliases.txt").exists()
+    assert client.put("/api/admin/aliases", json={"groups": []}).status_code == 401

@@ -114,3 +114,22 @@ def test_delete_and_build_refused_while_a_rebuild_runs(published: Path) -> None:
     assert code == 1 and f"a rebuild is already running (job {job.id})" in err
     jobs.fail(job.id, "test over")
     jobs.close()
+
+
+def test_aliases_show_add_and_set(tmp_path: Path) -> None:
+    code, out, _ = run(tmp_path, "aliases")
+    assert code == 0 and out.startswith("# 27 groups from starter list")
+    assert "Pathaan = पठान\n" in out
+    code, out, _ = run(tmp_path, "aliases", "add", "Kapur = Kapoor")
+    assert code == 0 and out.startswith("28 alias groups saved to")
+    code, out, _ = run(tmp_path, "aliases", "--json")
+    assert json.loads(out)["groups"][-1] == ["Kapur", "Kapoor"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("SRK = Shah Rukh Khan\nonly one\n", encoding="utf-8")
+    code, _, err = run(tmp_path, "aliases", "set", str(bad))
+    assert code == 1 and f"{bad}:2: a group needs at least two variants" in err
+    good = tmp_path / "good.txt"
+    good.write_text("# ours\nSRK = Shah Rukh Khan\n", encoding="utf-8")
+    code, out, _ = run(tmp_path, "aliases", "set", str(good))
+    assert code == 0 and out.startswith("1 alias groups saved")
+    assert run(tmp_path, "aliases")[1].endswith("SRK = Shah Rukh Khan\n")

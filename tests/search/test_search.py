@@ -232,3 +232,19 @@ def test_in_memory_index_spills_to_a_private_folder() -> None:
         worker.join()
     assert counts == [len(docs), len(docs)]
     assert glob.glob(f"{tempfile.gettempdir()}/gupshup-index-*") == []
+
+
+def test_a_typo_finds_the_corrected_words_below_any_exact_match(snapshot: LiveView) -> None:
+    found = snapshot.search(SearchRequest("crusie premiere"))
+    assert found.corrected_query == "cruise premiere"
+    # Nothing has "crusie": the corrected query's complete matches come first, and then the
+    # partial matches of what was typed ("premiere" alone).
+    assert found.hits[0].id == "cruise-premiere"
+    assert "<mark>" in found.hits[0].snippet
+    plain = snapshot.search(SearchRequest("crusie premiere", fuzzy=False))
+    assert plain.corrected_query == "cruise premiere"  # still offered, but not searched
+    assert "cruise-premiere" in [h.id for h in plain.hits]  # by "premiere" alone
+    assert snapshot.search(SearchRequest("crusie", fuzzy=False)).total == 0
+    assert {h.id for h in snapshot.search(SearchRequest("crusie")).hits} == {
+        h.id for h in snapshot.search(SearchRequest("cruise")).hits
+    }

@@ -1,0 +1,93 @@
+"""Alias lists, romanised spelling keys, and how both shape a query."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.aliases import AliasError, AliasTable, starter_aliases
+from search.analysis import phonetic_key
+from search.query import plan
+
+TABLE = AliasTable.parse("SRK = Shah Rukh Khan = शाहरुख़ ख़ान\nDDLJ = Dilwale Dulhania Le Jayenge\n")
+
+
+def test_parse_folds_variants_to_words() -> None:
+    group = TABLE.groups[0]
+    assert group.variants == ("SRK", "Shah Rukh Khan", "शाहरुख़ ख़ान")
+    # Nukta folded, lowercase: a query typed without the nukta finds the group.
+    assert group.keys == (("srk",), ("shah", "rukh", "khan"), ("शाहरुख", "खान"))
+    assert TABLE.by_key[("शाहरुख", "खान")] is group
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SRK", "aliases:1: a group needs at least two variants"),
+        ("SRK = = Shah Rukh Khan", "aliases:1: an empty variant"),
+        ("# comment\nSRK = srk", "aliases:2: all variants are the same words"),
+        ("a = b c d e f g h", "aliases:1: variant 'b c d e f g h' has more than 6 words"),
+        ("SRK = ...", "aliases:1: variant '...' has no words"),
+    ],
+)
+def test_bad_lines_are_reported_with_their_line(text: str, message: str) -> None:
+    with pytest.raises(AliasError) as caught:
+        AliasTable.parse(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_starter_list_parses_and_round_trips() -> None:
+    starter = starter_aliases()
+    assert len(starter.groups) >= 20
+    assert AliasTable.parse(starter.to_text()) == starter
+    assert AliasTable.from_groups(starter.as_lists()) == starter
+
+
+def test_an_alias_in_a_query_searches_every_variant_as_typed() -> None:
+    query_plan = plan("srk spain", TABLE)
+    assert query_plan.strict is not None
+    terms = {
+        (f, t.decode() if isinstance(t, bytes) else t)
+        for f, t in query_plan.strict.iter_all_terms()
+    }
+    # Every variant's words, in the body field (the title/tags/author fields get them too).
+    assert {("body", "srk"), ("body", "shah"), ("body", "rukh"), ("body", "khan")} <= terms
+    assert ("body", "spain") in terms
+    assert {"srk", "shah", "rukh", "khan", "spain"} <= query_plan.body_terms
+
+
+def test_without_a_match_the_plan_is_unchanged() -> None:
+    assert plan("tom cruise train", TABLE) == plan("tom cruise train")
+    # Part of a variant is not the variant.
+    assert plan("shah rukh", TABLE) == plan("shah rukh")
+
+
+def test_the_longest_variant_wins_and_phrases_match_whole() -> None:
+    longer = AliasTable.parse("Khan = Big K\nShah Rukh Khan = SRK\n")
+    terms = {t for _, t in plan("shah rukh khan", longer).strict.iter_all_terms()}  # type: ignore[union-attr]
+    assert b"srk" in terms or "srk" in terms
+    assert not ({b"big", "big"} & terms)
+    quoted = {t for _, t in plan('"shah rukh khan"', longer).strict.iter_all_terms()}  # type: ignore[union-attr]
+    assert b"srk" in quoted or "srk" in quoted
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("pathan", "pathaan"),
+        ("kapur", "kapoor"),
+        ("dilwale", "dilwaale"),
+        ("deepika", "dipika"),
+        ("padukon", "padukone"),
+        ("vikram", "wikram"),
+        ("bhatt", "bhat"),
+        ("Pathaan", "PATHAN"),
+    ],
+)
+def test_romanised_variants_share_a_key(a: str, b: str) -> None:
+    assert phonetic_key(a) == phonetic_key(b) is not None
+
+
+def test_keys_keep_different_words_apart_and_skip_non_latin() -> None:
+    assert phonetic_key("pathan") != phonetic_key("patna")
+    assert phonetic_key("kapur") != phonetic_key("kaur")
+    assert phonetic_key("पठान") is None and phonetic_key("srk") is None  # too short to mean much
