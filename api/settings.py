@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     aliases: bool = Field(
         True,
         description="Search every variant of a name in the alias list (data dir's aliases.txt, "
-        "else the starter list) when a query uses one.",
+        "else the starter list) when a query uses one, and build related vectors with every "
+        "variant written as its group's first spelling.",
     )
     phonetic: bool = Field(
         True,
@@ -130,4 +131,5 @@ def build_config(settings: Settings) -> BuildConfig:
             vectorizer=VectorizerConfig(lsa_dims=settings.lsa_dims, lsa_weight=settings.lsa_weight),
         ),
         index_procs=settings.index_procs,
+        aliases=settings.aliases,
     )

@@ -13,23 +13,36 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from index_data.aliases import load_aliases
 from index_data.article import Article
 from index_data.errors import SnapshotError
 from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write_manifest
 from index_data.store import ArticleStore
 from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
+from search.aliases import AliasError, AliasTable
 from search.build import build_index
 from search.schema import SCHEMA_VERSION, SearchDoc
 
 # (stage, items just done, stage total): lets the CLI draw progress bars and jobs report counts.
 Progress = Callable[[str, int, int], None]
 CATALOG = "catalog.json"
+RELATED_ALIASES = "related_aliases.txt"
 
 
 @dataclass(frozen=True)
 class BuildConfig:
     related: RelatedConfig = field(default_factory=RelatedConfig)
     index_procs: int = 1
+    # Related vectors see every alias variant as its group's first spelling (the data dir's
+    # alias list at build time, saved in the snapshot).
+    aliases: bool = True
+
+
+def related_text(article: Article, aliases: AliasTable | None) -> tuple[str, str, str]:
+    """(id, title, body) as the related engine sees them: alias variants made one spelling."""
+    if aliases is None:
+        return (article.id, article.title, article.body)
+    return (article.id, aliases.canonical(article.title), aliases.canonical(article.body))
 
 
 @dataclass(frozen=True)
@@ -139,9 +152,15 @@ def _build_into(
     seconds["search_index"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    try:
+        aliases = load_aliases(Path(data_dir)) if config.aliases else None
+    except AliasError as exc:
+        raise SnapshotError(f"cannot build with this alias list: {exc}") from None
+    if aliases is not None:
+        (staging / RELATED_ALIASES).write_text(aliases.to_text(), encoding="utf-8")
     stats = build_related(
         staging / "related",
-        [(a.id, a.title, a.body) for a in articles],
+        [related_text(a, aliases) for a in articles],
         config.related,
         on_rows=lambda rows: report("related lists", rows, total),
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index_data.article import Article
-from index_data.build import catalog_entry, search_doc
+from index_data.build import catalog_entry, related_text, search_doc
 from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore, Changes
@@ -65,8 +65,9 @@ class LiveView:
             if upserted
             else None
         )
+        self._aliases = snapshot.related_aliases
         self._related = RelatedView(
-            snapshot.related_model, [(a.id, a.title, a.body) for a in upserted], deleted
+            snapshot.related_model, [related_text(a, self._aliases) for a in upserted], deleted
         )
         self._catalog = {**snapshot.catalog, **{a.id: catalog_entry(a) for a in upserted}}
         for article_id in deleted:
@@ -136,6 +137,8 @@ class LiveView:
         self, title: str, body: str, limit: int, filters: RelatedFilter | None = None
     ) -> list[RelatedEntry]:
         keep = self._keep(filters or RelatedFilter())
+        if self._aliases is not None:
+            title, body = self._aliases.canonical(title), self._aliases.canonical(body)
         return [self._entry(i) for i in self._related.related_to_text(title, body, limit, keep)]
 
     def _keep(self, filters: RelatedFilter) -> Callable[[str], bool] | None:

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from index_data.build import CATALOG
+from index_data.build import CATALOG, RELATED_ALIASES
 from index_data.errors import BrokenSnapshot
 from index_data.snapshots import verify
 from recommend import RecommendError
 from recommend.model import FORMAT_VERSION, RelatedModel
 from search import SearchError
+from search.aliases import AliasTable
 from search.index import SearchIndex
 from search.schema import SCHEMA_VERSION
 
@@ -29,6 +30,14 @@ class Snapshot:
             self.search_index = SearchIndex.open(folder / "search")
             self.related_model = RelatedModel.open(folder / "related")
             entries = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
+            # The alias list the related vectors were built with: drafts and changed
+            # articles are written the same way before they are compared with them.
+            aliases = folder / RELATED_ALIASES
+            self.related_aliases = (
+                AliasTable.parse(aliases.read_text(encoding="utf-8"), str(aliases))
+                if aliases.exists()
+                else None
+            )
         except (SearchError, RecommendError, OSError, ValueError, KeyError, TypeError) as exc:
             raise BrokenSnapshot(f"snapshot {folder.name} cannot be opened: {exc}") from exc
         self.catalog: dict[str, dict[str, Any]] = {e["id"]: e for e in entries}

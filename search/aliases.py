@@ -13,12 +13,14 @@ Errors: `AliasError` (a malformed alias file or group, with its line).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 from search import SearchError
-from search.analysis import name_analyzer, tokens
+from search.analysis import NUKTA, name_analyzer, tokens
 
 MAX_GROUPS = 5_000
 MAX_VARIANTS = 20  # per group
@@ -97,6 +99,28 @@ class AliasTable:
             raise AliasError(f"more than {MAX_GROUPS} alias groups")
         return cls(tuple(groups))
 
+    def canonical(self, text: str) -> str:
+        """`text` with every variant written as its group's first spelling ("SRK" and
+        "शाहरुख़ ख़ान" become "Shah Rukh Khan"): how related-article vectors see aliases, so
+        stories that name a star differently share the name's terms. Nukta-insensitive and
+        case-insensitive; whole words only; the longest variant wins."""
+        if not self.groups:
+            return text
+        pattern, first = self._canonical_pattern()
+        folded = unicodedata.normalize("NFC", text).replace(NUKTA, "")
+        return pattern.sub(lambda m: first[_variant_key(m.group(0))], folded)
+
+    def _canonical_pattern(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        found = self.__dict__.get("_canonical")
+        if found is None:
+            first = {_variant_key(v): g.variants[0] for g in self.groups for v in g.variants}
+            alternatives = sorted(first, key=len, reverse=True)
+            body = "|".join(r"\s+".join(map(re.escape, v.split(" "))) for v in alternatives)
+            pattern = re.compile(rf"(?<![\w\u0900-\u097F])(?:{body})(?![\w\u0900-\u097F])", re.I)
+            found = (pattern, first)
+            object.__setattr__(self, "_canonical", found)
+        return found
+
     def to_text(self) -> str:
         return "".join(" = ".join(g.variants) + "\n" for g in self.groups)
 
@@ -124,3 +148,8 @@ def starter_aliases() -> AliasTable:
     """The list shipped with Gupshup (film-industry names and terms, written by us)."""
     text = resources.files("search").joinpath("starter_aliases.txt").read_text(encoding="utf-8")
     return AliasTable.parse(text, "starter_aliases.txt")
+
+
+def _variant_key(text: str) -> str:
+    """A variant as `canonical` matches it: NFC, no nukta, lowercase, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", text).replace(NUKTA, "").lower().split())

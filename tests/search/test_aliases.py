@@ -91,3 +91,13 @@ def test_keys_keep_different_words_apart_and_skip_non_latin() -> None:
     assert phonetic_key("pathan") != phonetic_key("patna")
     assert phonetic_key("kapur") != phonetic_key("kaur")
     assert phonetic_key("पठान") is None and phonetic_key("srk") is None  # too short to mean much
+
+
+def test_canonical_writes_every_variant_as_the_first_spelling() -> None:
+    text = "SRK met Shahrukh  KHAN; शाहरुख ख़ान waved. Srkx and shah are not names here."
+    table = AliasTable.parse("Shah Rukh Khan = SRK = Shahrukh Khan = शाहरुख़ ख़ान")
+    assert table.canonical(text) == (
+        "Shah Rukh Khan met Shah Rukh Khan; Shah Rukh Khan waved. "
+        "Srkx and shah are not names here."
+    )
+    assert AliasTable().canonical(text) == text
