@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from index_data.article import article_from_record
-from index_data.build import BuildConfig, build_snapshot
+from index_data.build import BuildConfig, build_snapshot, related_text
 from index_data.live import LiveView, RelatedFilter
 from index_data.store import ArticleStore
 from recommend.model import RelatedConfig
@@ -53,7 +53,9 @@ def brute_force(data_dir: Path, view: LiveView, article_id: str, k: int) -> list
     live = [a.id for a in articles]
     assert sorted(live) == sorted(view.catalog)
     assert model.encoder is not None
-    vectors = model.encoder.encode([a.title for a in articles], [a.body for a in articles])
+    # As the build reads them: alias variants written as one spelling.
+    texts = [related_text(a, view.snapshot.related_aliases) for a in articles]
+    vectors = model.encoder.encode([t for _, t, _ in texts], [b for _, _, b in texts])
     vectors = vectors.toarray()
     row = live.index(article_id)
     sims = vectors @ vectors[row]

@@ -46,8 +46,14 @@ def test_lists_match_brute_force_cosine(snapshot: LiveView) -> None:
 def test_story_thread_is_related(snapshot: LiveView) -> None:
     items = snapshot.related("pathaan-2-announced", 3)
     assert items is not None
-    assert {i.id for i in items[:2]} == {"pathaan-2-trailer", "pathaan-2-box-office"}
-    assert "pathaan" in items[0].shared_terms
+    # The Hindi review belongs to the thread too: the starter alias list writes पठान and
+    # शाहरुख़ ख़ान as "Pathaan" and "Shah Rukh Khan" for the related vectors.
+    assert {i.id for i in items} == {
+        "pathaan-2-trailer",
+        "pathaan-2-review-hi",
+        "pathaan-2-box-office",
+    }
+    assert all("pathaan" in i.shared_terms for i in items)
 
 
 def test_self_and_syndicated_copy_are_never_related(snapshot: LiveView) -> None:
@@ -86,5 +92,7 @@ def test_draft_text(snapshot: LiveView) -> None:
 
 def test_devanagari_terms_are_whole_in_the_vocabulary(snapshot: LiveView) -> None:
     vocabulary = set(snapshot.snapshot.related_model.vocabulary)
-    assert {"शाहरुख", "पठान", "फिल्म"} <= vocabulary
+    # Vowel signs and virama inside the word (names in the alias list are written in their
+    # first spelling, so these are ordinary words).
+    assert {"निर्देशक", "दृश्यों", "समीक्षा"} <= vocabulary
     assert "है" not in vocabulary  # Hindi stop word
