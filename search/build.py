@@ -12,7 +12,10 @@ from typing import Any
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
+from search.columns import cache_missing_columns
 from search.schema import SearchDoc, build_schema, doc_fields
+
+cache_missing_columns()  # one stat() per posting otherwise (search/columns.py)
 
 
 class PrivateRamStorage(RamStorage):  # type: ignore[misc]
