@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="Share of the LSA cosine in the related-article score (0: TF-IDF only).",
     )
     index_procs: int = Field(1, ge=1, le=16, description="Processes Whoosh indexes with.")
+    search_cache_size: int = Field(
+        2048,
+        ge=0,
+        le=1_000_000,
+        description="Search answers each worker keeps for repeated queries (0: no cache).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
