@@ -51,6 +51,7 @@ from search.index import SearchRequest
 
 RESULTS = Path(__file__).resolve().parent / "results"
 K = 20
+HTTP_LOG_ENTRIES = 20_000
 
 
 def machine() -> str:
@@ -209,8 +210,8 @@ def neighbours_side_by_side(data_dir: Path) -> dict[str, Any]:
 # ---- HTTP -----------------------------------------------------------------------------
 
 
-def serve(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "GUPSHUP_LOG_LEVEL": "warning", "GUPSHUP_ACCESS_LOG": "false"}
+def serve(data_dir: Path, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "GUPSHUP_LOG_LEVEL": "warning", "GUPSHUP_ACCESS_LOG": "false", **env}
     command = ["-c", "from api.cli import main; main()", "--data-dir", str(data_dir)]
     return subprocess.Popen(
         [sys.executable, *command, "serve", "--port", str(port), "--workers", str(workers)],
@@ -226,22 +227,17 @@ def worker_rss_mb(pid: int) -> list[float]:
     return sorted((round(rss_mb(p), 1) for p in tree_pids(pid)[1:]), reverse=True)
 
 
-def http(
+def drive(
     data_dir: Path,
-    log: list[str],
-    ids: list[str],
+    endpoints: dict[str, list[str]],
     clients: Iterable[int],
     seconds: int,
     workers: int,
-    seed: int,
+    env: dict[str, str],
 ) -> dict[str, Any]:
-    rng = random.Random(seed)
-    endpoints = {
-        "search": [f"/api/search?q={quote(q)}" for q in log],
-        "related": [f"/api/articles/{quote(rng.choice(ids), safe='')}/related" for _ in log],
-    }
+    """One `gupshup serve`, each endpoint's paths under wrk at each client count."""
     port = free_port()
-    proc = serve(data_dir, port, workers)
+    proc = serve(data_dir, port, workers, env)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
         try:
@@ -260,18 +256,54 @@ def http(
     return results
 
 
+def http(
+    data_dir: Path,
+    log: list[str],
+    ids: list[str],
+    clients: list[int],
+    seconds: int,
+    workers: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Served defaults (search cache on), then search again with the cache off: the log
+    repeats hot queries, and the second figure is what a cold or long-tail query costs."""
+    rng = random.Random(seed)
+    search = [f"/api/search?q={quote(q)}" for q in log]
+    related = [f"/api/articles/{quote(rng.choice(ids), safe='')}/related" for _ in log]
+    served = drive(data_dir, {"search": search, "related": related}, clients, seconds, workers, {})
+    uncached = drive(
+        data_dir,
+        {"search_uncached": search},
+        clients,
+        seconds,
+        workers,
+        {"GUPSHUP_SEARCH_CACHE_SIZE": "0"},
+    )
+    return {
+        **served,
+        **{k: v for k, v in uncached.items() if k.startswith("search_uncached")},
+        "log_entries": len(log),
+        "log_distinct": len(set(log)),
+    }
+
+
 # ---- the run --------------------------------------------------------------------------
 
 
-def inputs(articles: int, seed: int, queries: int) -> tuple[Path, list[str]]:
+def inputs(articles: int, seed: int, queries: int) -> tuple[Path, list[str], list[str]]:
+    """The corpus, the log timed in-process, and a longer one for HTTP (wrk cycles through
+    its list; a list longer than a run serves keeps the repeats at the log's own rate).
+    The shorter log is the longer one's beginning (same seed, same draws)."""
     corpus = corpus_path(articles, seed)
     if not corpus.exists():
         write_corpus(articles, corpus, seed)
-    log_path = corpus.with_name(f"queries-{articles}-s{seed}-{queries}.txt")
+    distinct = max(200, queries // 2)
+    log_path = corpus.with_name(f"queries-{articles}-s{seed}-d{distinct}-{HTTP_LOG_ENTRIES}.txt")
     if not log_path.exists():
-        log = query_log(read_records(corpus), max(200, queries // 2), queries, seed)
+        log = query_log(read_records(corpus), distinct, HTTP_LOG_ENTRIES, seed)
         log_path.write_text("\n".join(log) + "\n", encoding="utf-8")
-    return corpus, log_path.read_text(encoding="utf-8").splitlines()
+    long_log = log_path.read_text(encoding="utf-8").splitlines()
+    return corpus, long_log[:queries], long_log
 
 
 def stage(name: str, fn: Callable[[], Any]) -> Any:
@@ -283,7 +315,7 @@ def stage(name: str, fn: Callable[[], Any]) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    corpus, log = stage("corpus", lambda: inputs(args.articles, args.seed, args.queries))
+    corpus, log, http_log = stage("corpus", lambda: inputs(args.articles, args.seed, args.queries))
     records = read_records(corpus)
     report: dict[str, Any] = {
         "articles": len(records),
@@ -306,7 +338,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["http"] = stage(
                 "http",
                 lambda: http(
-                    data_dir, log, ids, args.clients, args.http_seconds, args.workers, args.seed
+                    data_dir,
+                    http_log,
+                    ids,
+                    args.clients,
+                    args.http_seconds,
+                    args.workers,
+                    args.seed,
                 ),
             )
     finally:
