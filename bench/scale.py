@@ -52,6 +52,7 @@ from search.index import SearchRequest
 RESULTS = Path(__file__).resolve().parent / "results"
 K = 20
 HTTP_LOG_ENTRIES = 20_000
+DISTINCT_QUERIES = 1_000  # the query log's vocabulary of searches, drawn Zipf-like
 
 
 def machine() -> str:
@@ -297,7 +298,7 @@ def inputs(articles: int, seed: int, queries: int) -> tuple[Path, list[str], lis
     corpus = corpus_path(articles, seed)
     if not corpus.exists():
         write_corpus(articles, corpus, seed)
-    distinct = max(200, queries // 2)
+    distinct = DISTINCT_QUERIES
     log_path = corpus.with_name(f"queries-{articles}-s{seed}-d{distinct}-{HTTP_LOG_ENTRIES}.txt")
     if not log_path.exists():
         log = query_log(read_records(corpus), distinct, HTTP_LOG_ENTRIES, seed)
@@ -356,7 +357,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--queries", type=int, default=2000, help="query log entries timed")
+    parser.add_argument("--queries", type=int, default=1000, help="query log entries timed")
     parser.add_argument("--index-procs", type=int, default=None, help="default: the build's own")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])

@@ -1,0 +1,68 @@
+"""An index that two processes wrote (several segments, as large builds get) answers exactly
+as the one-process index the suite's snapshot has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index_data.build import PARALLEL_INDEX_FROM, BuildConfig, index_procs_for, search_doc
+from index_data.live import LiveView
+from index_data.readers import read_paths
+from search.build import build_index
+from search.index import Hit, SearchIndex, SearchRequest
+from search.query import Filters
+from tests.conftest import ARTICLES, PAGES
+
+QUERIES = ["tom cruise train", "spy", '"tom cruise"', "box office -pathaan", "shah rukh", "ख़ान"]
+
+
+@pytest.fixture(scope="module")
+def two_process_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    folder: Path = tmp_path_factory.mktemp("parallel") / "search"
+    articles = [a for read in read_paths([ARTICLES, PAGES]) for a in read.articles]
+    # Small batches, so the other processes really write segments of their own.
+    build_index(folder, (search_doc(a) for a in articles), procs=2, batch_size=3)
+    index = SearchIndex.open(folder)
+    yield index
+    index.close()
+
+
+def ranked(hits: tuple[Hit, ...]) -> list[tuple[float, str, str]]:
+    return sorted((-round(h.score or 0.0, 4), h.id, h.snippet) for h in hits)
+
+
+def test_automatic_process_count() -> None:
+    assert index_procs_for(BuildConfig(), PARALLEL_INDEX_FROM - 1) == 1
+    assert index_procs_for(BuildConfig(), PARALLEL_INDEX_FROM) >= 1
+    assert index_procs_for(BuildConfig(index_procs=3), 10) == 3
+
+
+def test_several_segments(two_process_index: SearchIndex) -> None:
+    with two_process_index.searching() as searcher:
+        assert len(searcher.reader().leaf_readers()) >= 2
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_answers_as_one_process(
+    snapshot: LiveView, two_process_index: SearchIndex, text: str
+) -> None:
+    one_process = snapshot.snapshot.search_index
+    for request in (
+        SearchRequest(text),
+        SearchRequest(text, sort="newest"),
+        SearchRequest(text, filters=Filters(category="hollywood")),
+    ):
+        one, two = one_process.search(request), two_process_index.search(request)
+        assert (one.total, one.facets, one.corrected_query) == (
+            two.total,
+            two.facets,
+            two.corrected_query,
+        )
+        # Equal scores may come in another order: ties fall to document numbers, which
+        # depend on the segment a document landed in.
+        assert [h.score for h in one.hits] == pytest.approx([h.score for h in two.hits])
+        assert ranked(one.hits) == ranked(two.hits)
+    assert one_process.suggest(text, 5) == two_process_index.suggest(text, 5)
