@@ -70,3 +70,15 @@ def test_dense_columns_match_brute_force(threads: int) -> None:
     assert np.allclose(np.where(positive, want_scores, 0), got.scores, atol=1e-5)
     # Float sums in another order may swap exact ties; scores at each rank must agree.
     assert (np.where(positive, want_idx, -1) == got.indices).mean() > 0.99
+
+
+def test_public_product_route_gives_the_same_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without scipy's private kernels the blocks fall back to `a @ b`: same lists."""
+    import recommend.neighbours as module
+
+    matrix = random_unit_rows(90, 30, seed=13)
+    fast = build_neighbours(matrix, k=6, duplicate_threshold=1.01, rows_per_block=20)
+    monkeypatch.setattr(module, "_sparsetools", None)
+    public = build_neighbours(matrix, k=6, duplicate_threshold=1.01, rows_per_block=20)
+    assert np.allclose(fast.scores, public.scores, atol=1e-6)
+    assert (fast.indices == public.indices).mean() > 0.99
