@@ -89,10 +89,12 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of one process; `RssAnon` is its private heap alone, without the
+    memory-mapped snapshot files (shared by every worker, and the OS's to drop)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -222,10 +224,10 @@ def serve(data_dir: Path, port: int, workers: int, env: dict[str, str]) -> subpr
     )
 
 
-def worker_rss_mb(pid: int) -> list[float]:
+def worker_rss_mb(pid: int, field: str = "VmRSS") -> list[float]:
     """RSS of each child of the supervisor (the workers, plus multiprocessing's small
     resource tracker), largest first."""
-    return sorted((round(rss_mb(p), 1) for p in tree_pids(pid)[1:]), reverse=True)
+    return sorted((round(rss_mb(p, field), 1) for p in tree_pids(pid)[1:]), reverse=True)
 
 
 def drive(
@@ -251,6 +253,7 @@ def drive(
                         port, paths, count, seconds, Path(work)
                     )
             results["worker_rss_mb_end"] = worker_rss_mb(proc.pid)
+            results["worker_anon_mb_end"] = worker_rss_mb(proc.pid, "RssAnon")
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)

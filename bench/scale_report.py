@@ -146,7 +146,9 @@ def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
     ]
     for run in runs:
         start, end = get(run, "http", "worker_rss_mb_start"), get(run, "http", "worker_rss_mb_end")
+        anon = get(run, "http", "worker_anon_mb_end")
         memory = f"{start[0]:,.0f} -> {end[0]:,.0f} MB" if start and end else "-"
+        memory += f" ({anon[0]:,.0f} MB private)" if anon else ""
         lines.append(
             f"| {run['articles']:,} | {http_cell(run, 'search@1')} | "
             f"{http_cell(run, 'search@8')} | {http_cell(run, 'search_uncached@1')} | "

@@ -16,6 +16,7 @@ from typing import Any
 
 from index_data.article import Article
 from index_data.errors import SnapshotError
+from index_data.related_process import RelatedProcess
 from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write_manifest
 from index_data.store import ArticleStore
 from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
@@ -142,22 +143,35 @@ def _build_into(
     seconds["read"] = time.perf_counter() - started
     staging.mkdir(parents=True)
 
-    mark = time.perf_counter()
-    build_index(
-        staging / "search",
-        (search_doc(a) for a in articles),
-        procs=index_procs_for(config, total),
-        on_doc=lambda: report("search index", 1, total),
-    )
-    seconds["search_index"] = time.perf_counter() - mark
+    procs = index_procs_for(config, total)
+    docs = [(a.id, a.title, a.body) for a in articles]
+    # A large build fits the related half in another process while the index is written (see
+    # related_process.py); a small one does the two in turn, reporting rows as it goes.
+    beside = RelatedProcess(staging / "related", docs, config.related) if procs > 1 else None
+    try:
+        mark = time.perf_counter()
+        build_index(
+            staging / "search",
+            (search_doc(a) for a in articles),
+            procs=procs,
+            on_doc=lambda: report("search index", 1, total),
+        )
+        seconds["search_index"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    stats = build_related(
-        staging / "related",
-        [(a.id, a.title, a.body) for a in articles],
-        config.related,
-        on_rows=lambda rows: report("related lists", rows, total),
-    )
+        mark = time.perf_counter()
+        if beside is not None:
+            stats = beside.result()
+            report("related lists", total, total)
+        else:
+            stats = build_related(
+                staging / "related",
+                docs,
+                config.related,
+                on_rows=lambda rows: report("related lists", rows, total),
+            )
+    finally:
+        if beside is not None:
+            beside.stop()
     seconds["related_fit"] = stats.fit_seconds
     seconds["related_neighbours"] = stats.neighbours_seconds
     seconds["related"] = time.perf_counter() - mark

@@ -1,5 +1,5 @@
-"""An index that two processes wrote (several segments, as large builds get) answers exactly
-as the one-process index the suite's snapshot has."""
+"""Large builds' way (two index processes, several segments, the related half built beside
+them) answers exactly as the one-process build the suite's snapshot has."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from index_data.build import PARALLEL_INDEX_FROM, BuildConfig, index_procs_for, search_doc
+from index_data.build import (
+    PARALLEL_INDEX_FROM,
+    BuildConfig,
+    build_snapshot,
+    index_procs_for,
+    search_doc,
+)
 from index_data.live import LiveView
 from index_data.readers import read_paths
 from search.build import build_index
 from search.index import Hit, SearchIndex, SearchRequest
 from search.query import Filters
-from tests.conftest import ARTICLES, PAGES
+from tests.conftest import ARTICLES, PAGES, ingest
 
 QUERIES = ["tom cruise train", "spy", '"tom cruise"', "box office -pathaan", "shah rukh", "ख़ान"]
 
@@ -66,3 +72,21 @@ def test_same_answers_as_one_process(
         assert [h.score for h in one.hits] == pytest.approx([h.score for h in two.hits])
         assert ranked(one.hits) == ranked(two.hits)
     assert one_process.suggest(text, 5) == two_process_index.suggest(text, 5)
+
+
+def test_two_process_build_serves_the_same_snapshot(snapshot: LiveView, tmp_path: Path) -> None:
+    """With index_procs 2 the related half is built in a process of its own meanwhile."""
+    ingest(tmp_path, ARTICLES, PAGES)
+    result = build_snapshot(tmp_path, BuildConfig(index_procs=2), publish=True)
+    assert result.seconds["related_fit"] > 0
+    view = LiveView.open(tmp_path)
+    try:
+        assert view.article_count == snapshot.article_count
+        for article_id in list(snapshot.catalog)[:8]:
+            assert view.related(article_id, 5) == snapshot.related(article_id, 5)
+        assert ranked(view.search(SearchRequest("tom cruise train")).hits) == ranked(
+            snapshot.search(SearchRequest("tom cruise train")).hits
+        )
+    finally:
+        view.close()
+        view.snapshot.close()
