@@ -12,10 +12,10 @@ from typing import Any
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
-from search.columns import cache_missing_columns
+from search import whoosh_fixes
 from search.schema import SearchDoc, build_schema, doc_fields
 
-cache_missing_columns()  # one stat() per posting otherwise (search/columns.py)
+whoosh_fixes.install()  # a stat() per posting written, a copy of the index per searcher
 
 
 class PrivateRamStorage(RamStorage):  # type: ignore[misc]
