@@ -107,7 +107,8 @@ def http_cell(run: dict[str, Any], key: str) -> str:
     row = get(run, "http", key)
     if not row:
         return "-"
-    return f"{row['p50_ms']:.1f} / {row['p99_ms']:.0f} ms, {row['rps']:,.0f}/s"
+    rate = f"{row['rps']:,.0f}" if row["rps"] >= 10 else f"{row['rps']:.1f}"
+    return f"{row['p50_ms']:.1f} / {row['p99_ms']:.0f} ms, {rate}/s"
 
 
 def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
