@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench-core bench-http bench-admin eval screenshots page-weight
+.PHONY: run test check lint typecheck sample venv clean bench bench-full bench-core bench-http bench-admin eval screenshots page-weight
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 venv: $(STAMP)
 
@@ -45,6 +50,17 @@ page-weight: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## Speed at scale, ours beside tantivy, bm25s and sparse_dot_topn (needs ../shared/data and
+## wrk): a quick 10k-article run (a few minutes), and 10k, 30k and 100k (over an hour here).
+## Results: bench/results/scale-*.json and scale.md. Generated corpora go to bench/corpora/.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.scale --articles 10000
+
+bench-full: $(BENCH_STAMP)
+	$(BIN)/python -m bench.scale --articles 10000
+	$(BIN)/python -m bench.scale --articles 30000
+	$(BIN)/python -m bench.scale --articles 100000 --http-seconds 15
 
 ## Build time and library-level latency on the sample corpus and (when present) BBC News.
 bench-core: $(STAMP)

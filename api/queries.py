@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from api.errors import InvalidParameter, NotFound
+from api.result_cache import ResultCache
 from api.schemas import (
     ArticleResponse,
     RelatedItem,
@@ -22,8 +24,10 @@ from index_data.article import parse_published_at
 from index_data.errors import InvalidArticle
 from index_data.live import LiveView, RelatedEntry, RelatedFilter
 from search.aliases import AliasTable
-from search.index import Recency, SearchRequest
+from search.index import Recency, SearchRequest, SearchResults
 from search.query import Filters
+
+RECENCY_CLOCK_SECONDS = 60
 
 
 def _date(value: str | None, field: str, *, end_of_day: bool) -> datetime | None:
@@ -67,6 +71,7 @@ def search(
     date_from: str | None = None,
     date_to: str | None = None,
     sort: Literal["relevance", "newest"] = "relevance",
+    cache: ResultCache[SearchResults] | None = None,
 ) -> SearchResponse:
     started = time.perf_counter()
     text = check_query(q, settings)
@@ -84,24 +89,34 @@ def search(
         date_from=_date(date_from, "from", end_of_day=False),
         date_to=_date(date_to, "to", end_of_day=True),
     )
+    # The clock read to the minute: with a half-life of days the boost cannot tell, and a
+    # request repeated within the minute is the same request, so its answer can be cached.
+    now = float(int(time.time()) // RECENCY_CLOCK_SECONDS * RECENCY_CLOCK_SECONDS)
     recency = (
-        Recency(settings.recency_weight, settings.recency_half_life_days, time.time())
+        Recency(settings.recency_weight, settings.recency_half_life_days, now)
         if settings.recency_weight > 0
         else None
     )
-    results = snapshot.search(
-        SearchRequest(
-            text=text,
-            page=page,
-            per_page=per_page,
-            filters=filters,
-            sort=sort,
-            recency=recency,
-            aliases=_aliases(settings),
-            phonetic=settings.phonetic,
-            fuzzy=settings.fuzzy,
-        )
+    aliases = _aliases(settings)
+    request = SearchRequest(
+        text=text,
+        page=page,
+        per_page=per_page,
+        filters=filters,
+        sort=sort,
+        recency=recency,
+        aliases=aliases,
+        phonetic=settings.phonetic,
+        fuzzy=settings.fuzzy,
     )
+    if cache is None:
+        results = snapshot.search(request)
+    else:
+        # The alias list is keyed by its file's version (an edit is a new key), not hashed
+        # whole on every request.
+        version = alias_file(settings.data_dir).version if aliases is not None else "off"
+        key = (snapshot.version, version, replace(request, aliases=None))
+        results = cache.get(key, lambda: snapshot.search(request))
     return SearchResponse(
         query=text,
         corrected_query=results.corrected_query,

@@ -13,6 +13,7 @@ from api import queries
 from api.caching import not_modified
 from api.errors import ERROR_RESPONSES
 from api.holder import SnapshotHolder
+from api.result_cache import ResultCache
 from api.schemas import (
     ArticleResponse,
     ErrorResponse,
@@ -23,6 +24,7 @@ from api.schemas import (
 from api.settings import Settings
 from index_data.aliases import alias_file
 from index_data.live import LiveView
+from search.index import SearchResults
 
 Category = Annotated[str | None, Query(max_length=100, description="Only this category.")]
 Author = Annotated[str | None, Query(max_length=200, description="Only this author.")]
@@ -93,6 +95,8 @@ def health_routes(settings: Settings) -> APIRouter:
 def read_routes(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["read"], responses=ERROR_RESPONSES)
     query_text = Query(description="What the reader typed.", max_length=settings.max_query_chars)
+    # One per app, so one per worker process (see api/result_cache.py).
+    search_cache: ResultCache[SearchResults] = ResultCache(settings.search_cache_size)
 
     @router.get("/search", response_model=SearchResponse)
     def search(
@@ -140,6 +144,7 @@ def read_routes(settings: Settings) -> APIRouter:
                 date_from=date_from,
                 date_to=date_to,
                 sort=sort,
+                cache=search_cache,
             ),
         )
 

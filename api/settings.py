@@ -92,7 +92,18 @@ class Settings(BaseSettings):
         le=1,
         description="Share of the LSA cosine in the related-article score (0: TF-IDF only).",
     )
-    index_procs: int = Field(1, ge=1, le=16, description="Processes Whoosh indexes with.")
+    index_procs: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Processes Whoosh indexes with (0: two from 20,000 articles, else one).",
+    )
+    search_cache_size: int = Field(
+        2048,
+        ge=0,
+        le=1_000_000,
+        description="Search answers each worker keeps for repeated queries (0: no cache).",
+    )
     aliases: bool = Field(
         True,
         description="Search every variant of a name in the alias list (data dir's aliases.txt, "

@@ -39,6 +39,16 @@ LUA = """
 local paths = {}
 for line in io.lines("%s") do paths[#paths + 1] = line end
 local i = 0
+-- Each wrk thread has its own Lua state: start them at different places in the list, so two
+-- threads do not send the same request at the same moment (a result cache would flatter it).
+local threads = 0
+setup = function(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+init = function(args)
+  i = (offset or 0) * math.floor(#paths / 2)
+end
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i %% #paths) + 1])

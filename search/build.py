@@ -12,7 +12,10 @@ from typing import Any
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
+from search import whoosh_fixes
 from search.schema import SearchDoc, build_schema, doc_fields
+
+whoosh_fixes.install()  # a stat() per posting written, a copy of the index per searcher
 
 
 class PrivateRamStorage(RamStorage):  # type: ignore[misc]
@@ -60,6 +63,7 @@ def build_index(
     procs: int = 1,
     limit_mb: int = 256,
     on_doc: Callable[[], None] | None = None,
+    batch_size: int = 100,
 ) -> IndexStats:
     """Create a new index at `path` (which must not hold one) and add every document."""
     folder = Path(path)
@@ -67,8 +71,9 @@ def build_index(
     ix = index.create_in(str(folder), build_schema())
     # One segment is what a read-only snapshot searches fastest; several processes only pay
     # off for large corpora, where `multisegment` saves the final merge.
+    # With procs > 1 the parent hands documents to the other processes `batch_size` at a time.
     writer = (
-        ix.writer(procs=procs, limitmb=limit_mb, multisegment=True)
+        ix.writer(procs=procs, limitmb=limit_mb, multisegment=True, batchsize=batch_size)
         if procs > 1
         else ix.writer(limitmb=limit_mb)
     )

@@ -53,3 +53,32 @@ def test_duplicates_are_grouped_and_never_listed_twice() -> None:
     # Others' lists keep one member of the group and refill to k from the next candidates.
     full = [r for r in range(3, 30) if (got.indices[r] >= 0).sum() == 8]
     assert len(full) == 27
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dense_columns_match_brute_force(threads: int) -> None:
+    """Columns every row uses (like the encoder's LSA dimensions) take the dense path."""
+    rng = np.random.default_rng(11)
+    sparse_cols = random_unit_rows(150, 60, seed=7, density=0.1).toarray()
+    dense_cols = rng.standard_normal((150, 4)).astype(np.float32)
+    matrix = normalize(sparse.csr_matrix(np.hstack([sparse_cols, dense_cols])))
+    got = build_neighbours(
+        matrix, k=10, duplicate_threshold=1.01, rows_per_block=16, threads=threads
+    )
+    want_idx, want_scores = oracle(matrix, 10)
+    positive = want_scores > 0
+    assert np.allclose(np.where(positive, want_scores, 0), got.scores, atol=1e-5)
+    # Float sums in another order may swap exact ties; scores at each rank must agree.
+    assert (np.where(positive, want_idx, -1) == got.indices).mean() > 0.99
+
+
+def test_public_product_route_gives_the_same_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without scipy's private kernels the blocks fall back to `a @ b`: same lists."""
+    import recommend.neighbours as module
+
+    matrix = random_unit_rows(90, 30, seed=13)
+    fast = build_neighbours(matrix, k=6, duplicate_threshold=1.01, rows_per_block=20)
+    monkeypatch.setattr(module, "_sparsetools", None)
+    public = build_neighbours(matrix, k=6, duplicate_threshold=1.01, rows_per_block=20)
+    assert np.allclose(fast.scores, public.scores, atol=1e-6)
+    assert (fast.indices == public.indices).mean() > 0.99

@@ -1,0 +1,93 @@
+"""Two fixes to Whoosh 2.7 (whoosh-reloaded 2.7.5, pinned), installed when search.build loads.
+
+1. Length columns. While a segment is written, Whoosh looks up the field length of every
+   posting. For fields that keep no lengths (ids, keywords, spelling and suggestion words) it
+   finds no column and, not caching that answer, asks the file system again for the next
+   posting: one `stat` per posting. A segment's files never change once written, so "no such
+   column" is cached like a found one. Measured on 2,000 composed articles: index CPU 6.3 s
+   -> 5.45 s.
+2. Copies of the index. A reader opens each part of a segment (postings, terms) as a
+   `BufferFile` over the memory-mapped segment, and `BufferFile` copies that part into a
+   `BytesIO`: every searcher held a private copy of the postings and terms files (56 MB at
+   10,000 articles, 4 searchers per worker). A read-only view of the mapping replaces the
+   copy: the pages stay the OS's, shared by every searcher and worker.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.filedb.structfile import BufferFile
+
+_cached_reader_original = W3PerDocReader._cached_reader
+
+
+def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+    readers = self._readers
+    if fieldname not in readers:
+        readers[fieldname] = _cached_reader_original(self, fieldname, column)
+    return readers[fieldname]
+
+
+class ViewReader:
+    """The file methods Whoosh calls on a `BufferFile`'s `file`, over a memoryview, copying
+    only what is read."""
+
+    def __init__(self, view: Any) -> None:
+        self._view = memoryview(view).cast("B")
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = (
+            len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        )
+        if end <= self._pos:  # at or past the end (a seek may go there): nothing, stay put
+            return b""
+        data = bytes(self._view[self._pos : end])
+        self._pos = end
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        end = (
+            len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        )
+        start = self._pos
+        while self._pos < end:
+            self._pos += 1
+            if self._view[self._pos - 1] == 0x0A:
+                break
+        return bytes(self._view[start : self._pos])
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._view.release()
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+
+def _buffer_file_init(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+    self._buf = buf
+    self._name = name
+    self.file = ViewReader(buf)
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+def install() -> None:
+    """Install both fixes (idempotent)."""
+    W3PerDocReader._cached_reader = _cached_reader
+    BufferFile.__init__ = _buffer_file_init

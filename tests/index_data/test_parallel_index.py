@@ -1,0 +1,92 @@
+"""Large builds' way (two index processes, several segments, the related half built beside
+them) answers exactly as the one-process build the suite's snapshot has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index_data.build import (
+    PARALLEL_INDEX_FROM,
+    BuildConfig,
+    build_snapshot,
+    index_procs_for,
+    search_doc,
+)
+from index_data.live import LiveView
+from index_data.readers import read_paths
+from search.build import build_index
+from search.index import Hit, SearchIndex, SearchRequest
+from search.query import Filters
+from tests.conftest import ARTICLES, PAGES, ingest
+
+QUERIES = ["tom cruise train", "spy", '"tom cruise"', "box office -pathaan", "shah rukh", "ख़ान"]
+
+
+@pytest.fixture(scope="module")
+def two_process_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    folder: Path = tmp_path_factory.mktemp("parallel") / "search"
+    articles = [a for read in read_paths([ARTICLES, PAGES]) for a in read.articles]
+    # Small batches, so the other processes really write segments of their own.
+    build_index(folder, (search_doc(a) for a in articles), procs=2, batch_size=3)
+    index = SearchIndex.open(folder)
+    yield index
+    index.close()
+
+
+def ranked(hits: tuple[Hit, ...]) -> list[tuple[float, str, str]]:
+    return sorted((-round(h.score or 0.0, 4), h.id, h.snippet) for h in hits)
+
+
+def test_automatic_process_count() -> None:
+    assert index_procs_for(BuildConfig(), PARALLEL_INDEX_FROM - 1) == 1
+    assert index_procs_for(BuildConfig(), PARALLEL_INDEX_FROM) >= 1
+    assert index_procs_for(BuildConfig(index_procs=3), 10) == 3
+
+
+def test_several_segments(two_process_index: SearchIndex) -> None:
+    with two_process_index.searching() as searcher:
+        assert len(searcher.reader().leaf_readers()) >= 2
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_answers_as_one_process(
+    snapshot: LiveView, two_process_index: SearchIndex, text: str
+) -> None:
+    one_process = snapshot.snapshot.search_index
+    for request in (
+        SearchRequest(text),
+        SearchRequest(text, sort="newest"),
+        SearchRequest(text, filters=Filters(category="hollywood")),
+    ):
+        one, two = one_process.search(request), two_process_index.search(request)
+        assert (one.total, one.facets, one.corrected_query) == (
+            two.total,
+            two.facets,
+            two.corrected_query,
+        )
+        # Equal scores may come in another order: ties fall to document numbers, which
+        # depend on the segment a document landed in.
+        assert [h.score for h in one.hits] == pytest.approx([h.score for h in two.hits])
+        assert ranked(one.hits) == ranked(two.hits)
+    assert one_process.suggest(text, 5) == two_process_index.suggest(text, 5)
+
+
+def test_two_process_build_serves_the_same_snapshot(snapshot: LiveView, tmp_path: Path) -> None:
+    """With index_procs 2 the related half is built in a process of its own meanwhile."""
+    ingest(tmp_path, ARTICLES, PAGES)
+    result = build_snapshot(tmp_path, BuildConfig(index_procs=2), publish=True)
+    assert result.seconds["related_fit"] > 0
+    view = LiveView.open(tmp_path)
+    try:
+        assert view.article_count == snapshot.article_count
+        for article_id in list(snapshot.catalog)[:8]:
+            assert view.related(article_id, 5) == snapshot.related(article_id, 5)
+        assert ranked(view.search(SearchRequest("tom cruise train")).hits) == ranked(
+            snapshot.search(SearchRequest("tom cruise train")).hits
+        )
+    finally:
+        view.close()
+        view.snapshot.close()
