@@ -1,0 +1,271 @@
+"""Posting lists read as numpy arrays: the documents a query matches, their BM25F scores, and
+facet counts, without a Python call per posting.
+
+Whoosh counts a result set only by collecting it, and collecting with facets scores every match
+in pure Python (`groupedby` forces an unlimited collector): at 100,000 articles that was most of
+a search's time. Here a term's postings are read a block at a time (one decode per 128
+postings) and kept per index with each posting's BM25F value, computed once with the very
+parameters Whoosh's scorer for that term holds (idf, average length, B, K1: see
+`LuceneIdfBM25F` in search/index.py) and the same formula; `And` and `Or` become numpy
+intersections and unions whose values add up, as Whoosh's matchers add their children's
+scores, and a facet is a `bincount` over a per-document code column. Phrases, ranges and any
+other query are left to Whoosh (`of` asks its matcher; `scores` returns None and the caller
+lets Whoosh rank), so every answer is exact; tests/search/test_tiers.py compares both ways.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+DocSet = np.ndarray  # sorted, unique int64 document numbers
+
+EMPTY: DocSet = np.zeros(0, dtype=np.int64)
+NO_VALUES = np.zeros(0, dtype=np.float64)
+# Postings kept per index (8-byte id and 8-byte score each): 2,000,000 is 32 MB, the postings
+# of a few hundred common words at 100,000 articles.
+CACHE_BUDGET = 2_000_000
+# A field length as Whoosh decodes it from the byte it keeps per document.
+_LENGTHS = np.array([0.0] + [float(byte_to_length(b)) for b in range(1, 256)])
+
+
+class Unsupported(Exception):
+    """The query or index needs Whoosh's own matcher (a phrase, a range, deleted documents)."""
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One term's postings over the whole index, with each one's score (before boosts)."""
+
+    ids: DocSet
+    scores: np.ndarray
+
+
+def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and weights (term frequencies) of one segment's posting list, block by block."""
+    if type(matcher) is not W3LeafMatcher or matcher._byteids:
+        raise Unsupported("not a plain segment posting list")
+    ids, weights = [], []
+    while matcher.is_active():
+        matcher._read_data()
+        count = matcher._blocklength
+        ids.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+        found = matcher._data[1]
+        if found is None or isinstance(found, float):
+            weights.append(np.full(count, 1.0 if found is None else found))
+        else:
+            weights.append(np.asarray(found, dtype=np.float64))
+        matcher._next_block()
+    if not ids:
+        return EMPTY, NO_VALUES
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def union(sets: Iterable[DocSet]) -> DocSet:
+    present = [s for s in sets if len(s)]
+    if not present:
+        return EMPTY
+    if len(present) == 1:
+        return present[0]
+    return np.unique(np.concatenate(present))
+
+
+def intersection(sets: list[DocSet]) -> DocSet:
+    ordered = sorted(sets, key=len)
+    found = ordered[0]
+    for other in ordered[1:]:
+        if not len(found):
+            break
+        found = np.intersect1d(found, other, assume_unique=True)
+    return found
+
+
+def difference(docs: DocSet, remove: DocSet) -> DocSet:
+    if not len(docs) or not len(remove):
+        return docs
+    return docs[~np.isin(docs, remove, assume_unique=True)]
+
+
+def _values_at(postings: Postings, docs: DocSet) -> np.ndarray:
+    """The scores of `postings` at `docs`, all of which it has."""
+    return postings.scores[np.searchsorted(postings.ids, docs)]
+
+
+def _sum_union(parts: list[Postings]) -> Postings:
+    present = [p for p in parts if len(p.ids)]
+    if not present:
+        return Postings(EMPTY, NO_VALUES)
+    if len(present) == 1:
+        return present[0]
+    docs, where = np.unique(np.concatenate([p.ids for p in present]), return_inverse=True)
+    values = np.bincount(where, weights=np.concatenate([p.scores for p in present]))
+    return Postings(docs, values)
+
+
+class DocSets:
+    """Match sets and scores of queries over one read-only index (whose postings never
+    change), with a bounded cache of term postings and per-field length and facet columns.
+    Thread-safe; the searcher passed in must belong to this index."""
+
+    def __init__(self, budget: int = CACHE_BUDGET) -> None:
+        self._terms: OrderedDict[tuple[str, Any], Postings] = OrderedDict()
+        self._held = 0
+        self._budget = budget
+        self._columns: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    # ---- match sets ----------------------------------------------------------------------
+
+    def of(self, searcher: Any, query: wq.Query | None) -> DocSet:
+        """The documents `query` matches (None matches nothing)."""
+        if query is None:
+            return EMPTY
+        try:
+            if isinstance(query, wq.Term):
+                return self.term(searcher, query.fieldname, query.text).ids
+            if isinstance(query, wq.And):
+                return intersection([self.of(searcher, q) for q in query.subqueries])
+            if isinstance(query, wq.Or) and not query.minmatch:
+                return union(self.of(searcher, q) for q in query.subqueries)
+        except Unsupported:
+            pass
+        # Phrases, ranges and anything else: Whoosh's own matcher decides.
+        return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
+
+    # ---- scores --------------------------------------------------------------------------
+
+    def scores(self, searcher: Any, query: wq.Query) -> Postings | None:
+        """Every match of `query` with its score as Whoosh would give it, or None when the
+        query has a part only Whoosh can score."""
+        try:
+            return self._scored(searcher, query)
+        except Unsupported:
+            return None
+
+    def _scored(self, searcher: Any, query: wq.Query) -> Postings:
+        if isinstance(query, wq.Term):
+            found = self.term(searcher, query.fieldname, query.text)
+        elif isinstance(query, wq.Or) and not query.minmatch:
+            found = _sum_union([self._scored(searcher, q) for q in query.subqueries])
+        elif isinstance(query, wq.And):
+            parts = [self._scored(searcher, q) for q in query.subqueries]
+            docs = intersection([p.ids for p in parts])
+            values = np.zeros(len(docs))
+            for part in parts:
+                values = values + _values_at(part, docs)
+            found = Postings(docs, values)
+        else:
+            raise Unsupported(type(query).__name__)
+        if query.boost != 1.0:
+            found = Postings(found.ids, found.scores * query.boost)
+        return found
+
+    # ---- terms ---------------------------------------------------------------------------
+
+    def term(self, searcher: Any, field: str, text: Any) -> Postings:
+        key = (field, text)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = self._read_term(searcher, field, text)
+        with self._lock:
+            if key not in self._terms and len(found.ids) <= self._budget:
+                self._terms[key] = found
+                self._held += len(found.ids)
+                while self._held > self._budget:
+                    _, dropped = self._terms.popitem(last=False)
+                    self._held -= len(dropped.ids)
+        return found
+
+    def _read_term(self, searcher: Any, field: str, text: Any) -> Postings:
+        reader = searcher.reader()
+        ids, weights = [], []
+        for leaf, base in reader.leaf_readers():
+            if leaf.has_deletions():
+                raise Unsupported("deleted documents")
+            try:
+                matcher = leaf.postings(field, text)
+            except (TermNotFound, ValueError):
+                continue
+            leaf_ids, leaf_weights = _leaf_postings(matcher)
+            ids.append(leaf_ids + base)
+            weights.append(leaf_weights)
+        if not ids:
+            return Postings(EMPTY, NO_VALUES)
+        docs, tf = np.concatenate(ids), np.concatenate(weights)
+        return Postings(docs, self._term_scores(searcher, field, text, docs, tf))
+
+    def _term_scores(
+        self, searcher: Any, field: str, text: Any, docs: DocSet, tf: np.ndarray
+    ) -> np.ndarray:
+        """Each posting's score, from the scorer Whoosh would use for this term."""
+        scorer = searcher.weighting.scorer(searcher, field, text)
+        if isinstance(scorer, scoring.WeightScorer):
+            return tf
+        if not isinstance(scorer, scoring.BM25FScorer):
+            raise Unsupported(type(scorer).__name__)
+        length = self._lengths(searcher, field)[docs]
+        idf, avgfl = float(scorer.idf), float(scorer.avgfl)
+        b, k1 = float(scorer.B), float(scorer.K1)
+        # whoosh.scoring.bm25, term by term in the same order, so the values are the same.
+        values: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
+        return values
+
+    def _lengths(self, searcher: Any, field: str) -> np.ndarray:
+        """Each document's length of `field`, as Whoosh decodes it for scoring."""
+        with self._lock:
+            found = self._columns.get(("length", field))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        parts = []
+        for leaf, _ in searcher.reader().leaf_readers():
+            count = leaf.doc_count_all()
+            column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            if column is None:
+                parts.append(np.zeros(count))
+                continue
+            codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
+            parts.append(_LENGTHS[codes])
+        lengths = np.concatenate(parts) if parts else NO_VALUES
+        with self._lock:
+            self._columns[("length", field)] = lengths
+        return lengths
+
+    # ---- facets --------------------------------------------------------------------------
+
+    def facet(self, searcher: Any, field: str, docs: DocSet) -> dict[str, int]:
+        """How many of `docs` have each value of `field` (documents with none are left out)."""
+        codes, names = self._facet_codes(searcher, field)
+        if not len(docs) or not names:
+            return {}
+        picked = codes[docs]
+        counts = np.bincount(picked[picked >= 0], minlength=len(names))
+        return {names[i]: int(n) for i, n in enumerate(counts) if n}
+
+    def _facet_codes(self, searcher: Any, field: str) -> tuple[np.ndarray, list[str]]:
+        with self._lock:
+            found = self._columns.get(("facet", field))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        reader = searcher.reader()
+        codes = np.full(reader.doc_count_all(), -1, dtype=np.int32)
+        names: list[str] = []
+        for raw in reader.field_terms(field):
+            name = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            codes[self.of(searcher, wq.Term(field, raw))] = len(names)
+            names.append(name)
+        with self._lock:
+            self._columns[("facet", field)] = (codes, names)
+        return codes, names
