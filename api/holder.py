@@ -72,6 +72,8 @@ class SnapshotHolder:
         if snapshot is None and problem is None:
             try:
                 snapshot = Snapshot.open(self._dir.path(wanted))
+                # Before the swap, so no reader's search waits for it.
+                snapshot.search_index.warm()
             except IndexDataError as exc:
                 # Keep serving what we have (and keep applying writes to it); say why in logs
                 # and /readyz, and do not re-check the same broken snapshot every poll.

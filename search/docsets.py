@@ -216,14 +216,14 @@ class DocSets:
             return tf
         if not isinstance(scorer, scoring.BM25FScorer):
             raise Unsupported(type(scorer).__name__)
-        length = self._lengths(searcher, field)[docs]
+        length = self.lengths(searcher, field)[docs]
         idf, avgfl = float(scorer.idf), float(scorer.avgfl)
         b, k1 = float(scorer.B), float(scorer.K1)
         # whoosh.scoring.bm25, term by term in the same order, so the values are the same.
         values: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
         return values
 
-    def _lengths(self, searcher: Any, field: str) -> np.ndarray:
+    def lengths(self, searcher: Any, field: str) -> np.ndarray:
         """Each document's length of `field`, as Whoosh decodes it for scoring."""
         with self._lock:
             found = self._columns.get(("length", field))

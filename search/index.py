@@ -20,9 +20,9 @@ from search import IndexUnavailable
 from search.aliases import AliasTable
 from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
-from search.docsets import DocSet, DocSets, Postings, difference, intersection, union
+from search.docsets import EMPTY, DocSet, DocSets, Postings, difference, intersection, union
 from search.highlight import snippet
-from search.query import Filters, QueryPlan, filter_query, parse, plan, render
+from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
 from search.spelling import correct
 from search.suggest import Suggestions, suggest
@@ -166,7 +166,7 @@ class SearchIndex:
         self._opened = 0
         self._lock = threading.Lock()
         self._closed = False
-        self._sounds: dict[str, list[str]] | None = None
+        self._words: tuple[dict[str, list[str]], dict[str, tuple[str, ...]]] | None = None
         self.docsets = DocSets()
 
     @classmethod
@@ -195,22 +195,42 @@ class SearchIndex:
         """Indexed words (unstemmed, as in titles and bodies) by phonetic key, commonest
         first; built on first use from the spelling fields' vocabulary, about a second per
         300,000 distinct words, instead of a second indexed copy of every text."""
+        return self._vocabulary()[0]
+
+    def words_by_initial(self) -> dict[str, tuple[str, ...]]:
+        """The same vocabulary by first letter: where "did you mean" looks for respellings."""
+        return self._vocabulary()[1]
+
+    def _vocabulary(self) -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
         with self._lock:
-            if self._sounds is not None:
-                return self._sounds
+            if self._words is not None:
+                return self._words
         found: dict[str, list[tuple[int, str]]] = {}
+        initials: dict[str, set[str]] = {}
         with self.searching() as searcher:
             reader = searcher.reader()
             for field_name in ("spell_title", "spell_body"):
                 for raw, info in reader.iter_field(field_name):
                     word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    initials.setdefault(word[:1], set()).add(word)
                     sound = phonetic_key(word)
                     if sound is not None:
                         found.setdefault(sound, []).append((-int(info.doc_frequency()), word))
         sounds = {k: list(dict.fromkeys(w for _, w in sorted(v))) for k, v in found.items()}
+        words = (sounds, {k: tuple(sorted(v)) for k, v in initials.items()})
         with self._lock:
-            self._sounds = sounds
-        return sounds
+            self._words = words
+        return words
+
+    def warm(self) -> None:
+        """Build what the first searches would otherwise wait for: the vocabulary (spelling
+        variants, did you mean), the category facet codes and the text fields' lengths.
+        A server calls this before it swaps a new snapshot in."""
+        self._vocabulary()
+        with self.searching() as searcher:
+            self.docsets.facet(searcher, "category", EMPTY)
+            for field_name in FIELD_WEIGHTS:
+                self.docsets.lengths(searcher, field_name)
 
     @property
     def doc_count(self) -> int:
@@ -432,7 +452,9 @@ class SearchIndex:
         clauses = parse(request.text)
         # Respelling known words is a long shot: only when nothing has every word.
         for known_too in (False, True) if complete == 0 else (False,):
-            fixed = correct(searcher, clauses, known_too=known_too, also=also)
+            fixed = correct(
+                searcher, clauses, self.words_by_initial(), known_too=known_too, also=also
+            )
             if fixed is None:
                 continue
             text = render(fixed)

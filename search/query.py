@@ -199,9 +199,7 @@ def _respelt_query(clause: Clause, respell: Respell) -> tuple[wq.Query | None, b
     query = clause_query(clause)
     if query is None or clause.phrase or " " in clause.text.strip():
         return query, False
-    others = [
-        q for word in respell(clause.text) if (q := clause_query(Clause(word))) is not None
-    ]
+    others = [q for word in respell(clause.text) if (q := clause_query(Clause(word))) is not None]
     return (wq.Or([query, *others]), True) if others else (query, False)
 
 
@@ -234,9 +232,7 @@ def _positive_queries(
     return stricts, looses, respelt
 
 
-def plan(
-    text: str, aliases: AliasTable | None = None, respell: Respell | None = None
-) -> QueryPlan:
+def plan(text: str, aliases: AliasTable | None = None, respell: Respell | None = None) -> QueryPlan:
     """Build the strict and loose queries for a reader's text. A run of words that spells an
     alias variant becomes one clause matching any variant of its group; with `respell`, each
     other plain word also matches the words `respell` offers for it (spelling variants)."""

@@ -97,7 +97,6 @@ def test_canonical_writes_every_variant_as_the_first_spelling() -> None:
     text = "SRK met Shahrukh  KHAN; शाहरुख ख़ान waved. Srkx and shah are not names here."
     table = AliasTable.parse("Shah Rukh Khan = SRK = Shahrukh Khan = शाहरुख़ ख़ान")
     assert table.canonical(text) == (
-        "Shah Rukh Khan met Shah Rukh Khan; Shah Rukh Khan waved. "
-        "Srkx and shah are not names here."
+        "Shah Rukh Khan met Shah Rukh Khan; Shah Rukh Khan waved. Srkx and shah are not names here."
     )
     assert AliasTable().canonical(text) == text

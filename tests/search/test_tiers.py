@@ -3,58 +3,21 @@ Whoosh's own block-skipping top-N agree with plain Whoosh scoring every match.
 
 The oracle is the straightforward way: each tier searched by Whoosh with no limit (every match
 scored, every facet counted by Whoosh's `groupedby`), tiers concatenated, the page sliced out.
-The corpus is generated (a seeded mix of a small word list, so common words have posting
-lists of many blocks of 128), written by two processes into several segments.
+The corpus is tests/search/conftest.py's generated one (long posting lists, several segments).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh import sorting
 
-from search.build import build_index
 from search.index import SearchIndex, SearchRequest
 from search.query import Filters, filter_query, plan
-from search.schema import SearchDoc
-
-WORDS = (
-    "star film premiere trailer box office record song dance director producer award "
-    "festival debut sequel remake villain hero comedy drama thriller action romance music "
-    "album tour concert stage screen studio release weekend opening audience critic review"
-).split()
-RARE = "monsoon kite lantern saffron tabla veena".split()
-CATEGORIES = ("bollywood", "hollywood", "music", "television")
-DOCS = 1500
-
-
-def _doc(number: int, rng: random.Random) -> SearchDoc:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(20, 120))]
-    if rng.random() < 0.05:
-        words.insert(rng.randrange(len(words)), rng.choice(RARE))
-    title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7)))
-    return SearchDoc(
-        id=f"doc-{number:04d}",
-        title=title.capitalize(),
-        body=" ".join(words),
-        category=CATEGORIES[rng.randrange(len(CATEGORIES))] if number % 11 else None,
-        tags=(rng.choice(WORDS),) if number % 3 == 0 else (),
-    )
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    rng = random.Random(20261129)
-    folder: Path = tmp_path_factory.mktemp("tiers") / "search"
-    build_index(folder, (_doc(n, rng) for n in range(DOCS)), procs=2, batch_size=200)
-    opened = SearchIndex.open(folder)
-    yield opened
-    opened.close()
+from tests.search.conftest import RARE, WORDS
 
 
 def _queries() -> list[str]:
@@ -98,15 +61,17 @@ def _oracle(
 
 
 @pytest.mark.parametrize("text", _queries())
-def test_pages_totals_and_facets_match_scoring_every_match(index: SearchIndex, text: str) -> None:
+def test_pages_totals_and_facets_match_scoring_every_match(
+    generated: SearchIndex, text: str
+) -> None:
     for filters in (Filters(), Filters(category="music")):
         for page, per_page in ((1, 10), (2, 10), (1, 3), (4, 25)):
             request = SearchRequest(
                 text, page=page, per_page=per_page, filters=filters, snippets=False
             )
-            found = index.search(request)
+            found = generated.search(request)
             total, expected, counts = _oracle(
-                index, text, filters, (page - 1) * per_page, per_page
+                generated, text, filters, (page - 1) * per_page, per_page
             )
             assert found.total == total, (text, filters, page)
             assert [(h.id, h.score) for h in found.hits] == expected, (text, filters, page)
@@ -114,12 +79,14 @@ def test_pages_totals_and_facets_match_scoring_every_match(index: SearchIndex, t
 
 
 @pytest.mark.parametrize("text", ["star film", "box office review", "monsoon dance"])
-def test_numpy_scores_equal_whoosh_scores_for_every_match(index: SearchIndex, text: str) -> None:
+def test_numpy_scores_equal_whoosh_scores_for_every_match(
+    generated: SearchIndex, text: str
+) -> None:
     query_plan = plan(text)
     assert query_plan.loose is not None and query_plan.strict is not None
-    with index.searching() as searcher:
+    with generated.searching() as searcher:
         for query in (query_plan.loose, query_plan.strict):
-            found = index.docsets.scores(searcher, query)
+            found = generated.docsets.scores(searcher, query)
             assert found is not None
             results = searcher.search(query, limit=None)
             whoosh = dict(sorted((hit.docnum, hit.score) for hit in results))
@@ -127,18 +94,18 @@ def test_numpy_scores_equal_whoosh_scores_for_every_match(index: SearchIndex, te
             assert np.allclose(found.scores, list(whoosh.values()), rtol=1e-12, atol=0)
 
 
-def test_phrases_are_left_to_whoosh(index: SearchIndex) -> None:
+def test_phrases_are_left_to_whoosh(generated: SearchIndex) -> None:
     query_plan = plan('"box office"')
     assert isinstance(query_plan.strict, wq.Or)
     assert all(isinstance(q, wq.Phrase) for q in query_plan.strict.subqueries)
-    with index.searching() as searcher:
-        assert index.docsets.scores(searcher, query_plan.strict) is None
-        docs = index.docsets.of(searcher, query_plan.strict)
+    with generated.searching() as searcher:
+        assert generated.docsets.scores(searcher, query_plan.strict) is None
+        docs = generated.docsets.of(searcher, query_plan.strict)
         assert docs.tolist() == sorted(searcher.docs_for_query(query_plan.strict))
 
 
 def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
-    index: SearchIndex,
+    generated: SearchIndex,
 ) -> None:
     """Why search/index.py turns Whoosh's matcher replacement off: find a query on this
     corpus where a top-N search with it disagrees with scoring every match, and check that
@@ -146,7 +113,7 @@ def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
     from whoosh import collectors
 
     rng = random.Random(3)
-    with index.searching() as searcher:
+    with generated.searching() as searcher:
         for _ in range(300):
             text = " ".join(rng.choice(WORDS) for _ in range(2))
             query = plan(text).strict
@@ -156,7 +123,7 @@ def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
             replacing = collectors.TopCollector(10)
             searcher.search_with_collector(query, replacing)
             if [h.docnum for h in replacing.results()] != everything:
-                ours = index.search(SearchRequest(text, snippets=False))
+                ours = generated.search(SearchRequest(text, snippets=False))
                 expected = [searcher.stored_fields(d)["id"] for d in everything]
                 assert [h.id for h in ours.hits] == expected
                 return
