@@ -243,6 +243,22 @@ class DocSets:
             self._columns[("length", field)] = lengths
         return lengths
 
+    def column(self, searcher: Any, field: str) -> np.ndarray:
+        """Each document's value of a sortable numeric field (its column), as int64."""
+        with self._lock:
+            found = self._columns.get(("column", field))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        parts = []
+        for leaf, _ in searcher.reader().leaf_readers():
+            count = leaf.doc_count_all()
+            values = leaf.column_reader(field)
+            parts.append(np.fromiter((values[i] for i in range(count)), np.int64, count=count))
+        column = np.concatenate(parts) if parts else EMPTY
+        with self._lock:
+            self._columns[("column", field)] = column
+        return column
+
     # ---- facets --------------------------------------------------------------------------
 
     def facet(self, searcher: Any, field: str, docs: DocSet) -> dict[str, int]:

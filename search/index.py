@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from whoosh import collectors, scoring, sorting
+from whoosh import collectors, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -561,21 +561,20 @@ class _Part:
         if not len(docs):
             return []
         searcher = self.searcher
-        if self.request.sort == "relevance":
-            found = self.sets.scores(searcher, query)
-            if found is not None:
-                return _entries(searcher, _top(found, docs, limit), self.request)
-        collector: Any
         if self.request.sort == "newest":
-            newest = sorting.FieldFacet("sort_date", reverse=True)
-            collector = collectors.SortingCollector(newest, limit=limit)
-        else:
-            # Top-N with block-max skipping, but without Whoosh's "matcher replacement"
-            # (every 10 matches it rewrites an OR whose parts cannot reach the N-th score):
-            # that rewrite lost documents of And-of-Or queries (on 30,000 articles, the 3rd
-            # best story of "howard rejects" was left out); tests/search/test_tiers.py
-            # checks the result against an unlimited, fully scored search.
-            collector = collectors.TopCollector(limit, usequality=True, replace=0)
+            # Newest first, ties by document number (as Whoosh's sorting collector orders).
+            dates = self.sets.column(searcher, "sort_date")[docs]
+            order = np.lexsort((docs, -dates))[:limit]
+            return _entries(searcher, [(int(d), 0.0) for d in docs[order]], self.request)
+        found = self.sets.scores(searcher, query)
+        if found is not None:
+            return _entries(searcher, _top(found, docs, limit), self.request)
+        # Top-N with block-max skipping, but without Whoosh's "matcher replacement" (every 10
+        # matches it rewrites an OR whose parts cannot reach the N-th score): that rewrite
+        # lost documents of And-of-Or queries (on 30,000 articles, the 3rd best story of
+        # "howard rejects" was left out); tests/search/test_tiers.py shows it and checks our
+        # ranking against an unlimited, fully scored search.
+        collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
         if id(query) in self.narrowed:
             # Exactly the tier's documents are allowed: that applies the filters, the hidden
             # articles, the exclusions and the earlier tiers at once.

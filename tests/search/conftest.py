@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ WORDS = (
 RARE = "monsoon kite lantern saffron tabla veena".split()
 CATEGORIES = ("bollywood", "hollywood", "music", "television")
 DOCS = 1500
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _doc(number: int, rng: random.Random) -> SearchDoc:
@@ -28,12 +30,17 @@ def _doc(number: int, rng: random.Random) -> SearchDoc:
     if rng.random() < 0.05:
         words.insert(rng.randrange(len(words)), rng.choice(RARE))
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7)))
+    # Dates on 400 days (many stories share one) and some undated: "newest" has ties.
+    published = EPOCH + timedelta(days=rng.randrange(400)) if number % 7 else None
     return SearchDoc(
         id=f"doc-{number:04d}",
         title=title.capitalize(),
         body=" ".join(words),
         category=CATEGORIES[rng.randrange(len(CATEGORIES))] if number % 11 else None,
         tags=(rng.choice(WORDS),) if number % 3 == 0 else (),
+        published_at=published,
+        published_ts=published.timestamp() if published else None,
+        published_at_text=published.isoformat() if published else None,
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from whoosh import query as wq
 from whoosh import sorting
 
-from search.index import SearchIndex, SearchRequest
+from search.index import SearchIndex, SearchRequest, Sort
 from search.query import Filters, filter_query, plan
 from tests.search.conftest import RARE, WORDS
 
@@ -30,14 +30,24 @@ def _queries() -> list[str]:
 
 
 def _oracle(
-    index: SearchIndex, text: str, filters: Filters, offset: int, per_page: int
-) -> tuple[int, list[tuple[str, float]], dict[str, int]]:
-    """Every tier scored in full by Whoosh; (total, the page's (id, score), facet counts)."""
+    index: SearchIndex, text: str, filters: Filters, offset: int, per_page: int, sort: str
+) -> tuple[int, list[tuple[str, float | None]], dict[str, int]]:
+    """Every tier scored (or sorted) in full by Whoosh; (total, the page's (id, score), facet
+    counts). Sorted by date, only the articles with every word are listed, or, if none has
+    them all, those with any."""
     query_plan = plan(text)
     assert query_plan.strict is not None and query_plan.loose is not None
     tiers = [query_plan.strict]
+    newest = sorting.FieldFacet("sort_date", reverse=True) if sort == "newest" else None
     if query_plan.tiered:
-        tiers.append(query_plan.loose)
+        with index.searching() as searcher:
+            complete = searcher.search(
+                query_plan.strict, limit=None, filter=filter_query(filters), mask=query_plan.exclude
+            )
+            if newest is None:
+                tiers.append(query_plan.loose)
+            elif not len(complete):
+                tiers = [query_plan.loose]
     ranked: list[tuple[str, float]] = []
     counts: dict[str, int] = {}
     total = 0
@@ -50,29 +60,30 @@ def _oracle(
                 limit=None,
                 filter=filter_query(filters),
                 mask=wq.Or(masks) if masks else None,
+                sortedby=newest,
                 groupedby={"category": sorting.FieldFacet("category", maptype=sorting.Count)},
             )
             total += len(results)
-            ranked += [(hit["id"], round(hit.score, 4)) for hit in results]
+            ranked += [(hit["id"], None if newest else round(hit.score, 4)) for hit in results]
             for name, count in results.groups("category").items():
                 if name:
                     counts[name] = counts.get(name, 0) + count
     return total, ranked[offset : offset + per_page], counts
 
 
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
 @pytest.mark.parametrize("text", _queries())
-def test_pages_totals_and_facets_match_scoring_every_match(
-    generated: SearchIndex, text: str
+def test_pages_totals_and_facets_match_whoosh_over_every_match(
+    generated: SearchIndex, text: str, sort: Sort
 ) -> None:
     for filters in (Filters(), Filters(category="music")):
         for page, per_page in ((1, 10), (2, 10), (1, 3), (4, 25)):
             request = SearchRequest(
-                text, page=page, per_page=per_page, filters=filters, snippets=False
+                text, page=page, per_page=per_page, filters=filters, snippets=False, sort=sort
             )
             found = generated.search(request)
-            total, expected, counts = _oracle(
-                generated, text, filters, (page - 1) * per_page, per_page
-            )
+            offset = (page - 1) * per_page
+            total, expected, counts = _oracle(generated, text, filters, offset, per_page, sort)
             assert found.total == total, (text, filters, page)
             assert [(h.id, h.score) for h in found.hits] == expected, (text, filters, page)
             assert found.facets["category"] == counts, (text, filters)
