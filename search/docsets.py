@@ -285,3 +285,18 @@ class DocSets:
         with self._lock:
             self._columns[("facet", field)] = (codes, names)
         return codes, names
+
+
+def top(found: Postings, docs: DocSet, limit: int) -> list[tuple[int, float]]:
+    """The best `limit` of `docs` by score, ties by document number (Whoosh's order)."""
+    if len(docs) < len(found.ids):
+        found = Postings(docs, found.scores[np.searchsorted(found.ids, docs)])
+    scores = found.scores
+    if len(scores) > limit:
+        # Everything scoring at least the limit-th best, then a full order of just those.
+        cut = -np.partition(-scores, limit - 1)[limit - 1]
+        keep = np.flatnonzero(scores >= cut)
+        order = keep[np.lexsort((found.ids[keep], -scores[keep]))][:limit]
+    else:
+        order = np.lexsort((found.ids, -scores))
+    return [(int(d), float(v)) for d, v in zip(found.ids[order], scores[order], strict=True)]

@@ -20,7 +20,7 @@ from search import IndexUnavailable
 from search.aliases import AliasTable
 from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
-from search.docsets import EMPTY, DocSet, DocSets, Postings, difference, intersection, union
+from search.docsets import EMPTY, DocSet, DocSets, difference, intersection, top, union
 from search.highlight import snippet
 from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
@@ -306,12 +306,11 @@ class SearchIndex:
         sounds = self.sound_alikes() if phonetic else None
         with self.searching() as searcher:
             hidden = self._docnums(searcher, hide)
-            mask = set(hidden) if hidden else None
-            found = suggest(searcher, text, limit, mask, aliases, sounds)
+            found = suggest(searcher, self.docsets, text, limit, hidden, aliases, sounds)
         if extra is None:
             return found
         with extra.searching() as searcher:
-            more = suggest(searcher, text, limit)
+            more = suggest(searcher, extra.docsets, text, limit)
         titles = (*more.titles, *found.titles)[:limit]
         completions = tuple(dict.fromkeys((*found.completions, *more.completions)))[:limit]
         return Suggestions(completions, titles)
@@ -508,21 +507,6 @@ def _hit(
     )
 
 
-def _top(found: Postings, docs: DocSet, limit: int) -> list[tuple[int, float]]:
-    """The best `limit` of `docs` by score, ties by document number (Whoosh's order)."""
-    if len(docs) < len(found.ids):
-        found = Postings(docs, found.scores[np.searchsorted(found.ids, docs)])
-    scores = found.scores
-    if len(scores) > limit:
-        # Everything scoring at least the limit-th best, then a full order of just those.
-        cut = -np.partition(-scores, limit - 1)[limit - 1]
-        keep = np.flatnonzero(scores >= cut)
-        order = keep[np.lexsort((found.ids[keep], -scores[keep]))][:limit]
-    else:
-        order = np.lexsort((found.ids, -scores))
-    return [(int(d), float(v)) for d, v in zip(found.ids[order], scores[order], strict=True)]
-
-
 class _Part:
     """One index of a search (the snapshot, or the small index of changed articles): the
     documents each tier adds there, and the best of them scored."""
@@ -568,7 +552,7 @@ class _Part:
             return _entries(searcher, [(int(d), 0.0) for d in docs[order]], self.request)
         found = self.sets.scores(searcher, query)
         if found is not None:
-            return _entries(searcher, _top(found, docs, limit), self.request)
+            return _entries(searcher, top(found, docs, limit), self.request)
         # Top-N with block-max skipping, but without Whoosh's "matcher replacement" (every 10
         # matches it rewrites an OR whose parts cannot reach the N-th score): that rewrite
         # lost documents of And-of-Or queries (on 30,000 articles, the 3rd best story of

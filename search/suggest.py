@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search.aliases import AliasTable
 from search.analysis import fold, name_analyzer, phonetic_key, tokens
+from search.docsets import DocSets, difference, intersection, top
 
 FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
 MAX_EXPANSIONS = 500  # words sharing the prefix that are looked at
@@ -36,9 +39,10 @@ class Suggestions:
 
 def suggest(
     searcher: Searcher,
+    sets: DocSets,
     text: str,
     limit: int,
-    mask: wq.Query | None = None,
+    hidden: frozenset[int] = frozenset(),
     aliases: AliasTable | None = None,
     sounds: dict[str, list[str]] | None = None,
 ) -> Suggestions:
@@ -65,12 +69,13 @@ def suggest(
                 break
     candidates.sort()
     context = [wq.Term(FIELD, w) for w in before]
+    together = sets.of(searcher, wq.And(context)) if context else None
     ranked = []
     for minus_df, word in candidates[:MAX_RERANKED]:
         # With earlier words, rank by how many titles hold them together ("tom cru" -> cruise).
         weight = (
-            sum(1 for _ in searcher.docs_for_query(wq.And([*context, wq.Term(FIELD, word)])))
-            if context
+            len(intersection([together, sets.term(searcher, FIELD, word).ids]))
+            if together is not None
             else -minus_df
         )
         if weight:
@@ -101,8 +106,12 @@ def suggest(
         title_query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
     titles: tuple[TitleMatch, ...] = ()
     if title_query is not None:
-        hits = searcher.search(title_query, limit=limit, mask=mask)
-        titles = tuple(TitleMatch(h["id"], h["title"], h.get("url")) for h in hits)
+        titles = tuple(
+            TitleMatch(stored["id"], stored["title"], stored.get("url"))
+            for stored in map(
+                searcher.stored_fields, _best(searcher, sets, title_query, limit, hidden)
+            )
+        )
     return Suggestions(completions, titles)
 
 
@@ -110,3 +119,20 @@ def _indexed(reader: Any, name: str) -> bool:
     """Whether some title or tag has every word of `name` (an alias nobody writes about
     would only lead to an empty page)."""
     return all(reader.doc_frequency(FIELD, word) for word in tokens(_WORDS, name))
+
+
+def _best(
+    searcher: Searcher, sets: DocSets, query: wq.Query, limit: int, hidden: frozenset[int]
+) -> list[int]:
+    """The `limit` best-scoring documents of `query`, less `hidden`."""
+    found = sets.scores(searcher, query)
+    if found is not None:
+        shown = np.fromiter(sorted(hidden), dtype=np.int64, count=len(hidden))
+        return [docnum for docnum, _ in top(found, difference(found.ids, shown), limit)]
+    # A prefix (few words share it) is left to Whoosh: top-N without its matcher
+    # replacement, which can drop matches (search/index.py).
+    collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
+    if hidden:
+        collector = collectors.FilterCollector(collector, restrict=set(hidden))
+    searcher.search_with_collector(query, collector)
+    return [hit.docnum for hit in collector.results()]

@@ -17,6 +17,7 @@ from whoosh import sorting
 
 from search.index import SearchIndex, SearchRequest, Sort
 from search.query import Filters, filter_query, plan
+from search.suggest import FIELD, _best
 from tests.search.conftest import RARE, WORDS
 
 
@@ -139,3 +140,20 @@ def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
                 assert [h.id for h in ours.hits] == expected
                 return
     pytest.fail("Whoosh's matcher replacement agreed on 300 queries: it may be fixed")
+
+
+@pytest.mark.parametrize("words", [["star"], ["star", "film"], ["box", "dance", "monsoon"]])
+def test_suggested_titles_are_the_best_scoring_less_hidden(
+    generated: SearchIndex, words: list[str]
+) -> None:
+    query = wq.Or([wq.Term(FIELD, w) for w in words])
+    with generated.searching() as searcher:
+        everything = [hit.docnum for hit in searcher.search(query, limit=None)]
+        hidden = frozenset(everything[1:6:2])  # some of the best are hidden
+        expected = [d for d in everything if d not in hidden][:8]
+        assert _best(searcher, generated.docsets, query, 8, hidden) == expected
+        # A prefix query is ranked by Whoosh, with the same answer.
+        prefix = wq.Prefix(FIELD, words[0][:3])
+        everything = [hit.docnum for hit in searcher.search(prefix, limit=None)]
+        expected = [d for d in everything if d not in hidden][:8]
+        assert _best(searcher, generated.docsets, prefix, 8, hidden) == expected
