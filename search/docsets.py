@@ -71,45 +71,9 @@ def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids), np.concatenate(weights)
 
 
-def union(sets: Iterable[DocSet]) -> DocSet:
-    present = [s for s in sets if len(s)]
-    if not present:
-        return EMPTY
-    if len(present) == 1:
-        return present[0]
-    return np.unique(np.concatenate(present))
-
-
-def intersection(sets: list[DocSet]) -> DocSet:
-    ordered = sorted(sets, key=len)
-    found = ordered[0]
-    for other in ordered[1:]:
-        if not len(found):
-            break
-        found = np.intersect1d(found, other, assume_unique=True)
-    return found
-
-
-def difference(docs: DocSet, remove: DocSet) -> DocSet:
-    if not len(docs) or not len(remove):
-        return docs
-    return docs[~np.isin(docs, remove, assume_unique=True)]
-
-
 def _values_at(postings: Postings, docs: DocSet) -> np.ndarray:
     """The scores of `postings` at `docs`, all of which it has."""
     return postings.scores[np.searchsorted(postings.ids, docs)]
-
-
-def _sum_union(parts: list[Postings]) -> Postings:
-    present = [p for p in parts if len(p.ids)]
-    if not present:
-        return Postings(EMPTY, NO_VALUES)
-    if len(present) == 1:
-        return present[0]
-    docs, where = np.unique(np.concatenate([p.ids for p in present]), return_inverse=True)
-    values = np.bincount(where, weights=np.concatenate([p.scores for p in present]))
-    return Postings(docs, values)
 
 
 class DocSets:
@@ -117,12 +81,62 @@ class DocSets:
     change), with a bounded cache of term postings and per-field length and facet columns.
     Thread-safe; the searcher passed in must belong to this index."""
 
-    def __init__(self, budget: int = CACHE_BUDGET) -> None:
+    def __init__(self, size: int, budget: int = CACHE_BUDGET) -> None:
+        self.size = size  # documents in the index (numbers run from 0 to size - 1)
         self._terms: OrderedDict[tuple[str, Any], Postings] = OrderedDict()
         self._held = 0
         self._budget = budget
         self._columns: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+
+    # ---- set algebra: a flag per document of the index (100,000 flags are 100 KB) beats
+    # sorting the concatenated arrays, which is what numpy's union1d and intersect1d do.
+
+    def union(self, sets: Iterable[DocSet]) -> DocSet:
+        present = [s for s in sets if len(s)]
+        if len(present) <= 1:
+            return present[0] if present else EMPTY
+        marks = np.zeros(self.size, dtype=bool)
+        for docs in present:
+            marks[docs] = True
+        return np.flatnonzero(marks)
+
+    def intersection(self, sets: list[DocSet]) -> DocSet:
+        ordered = sorted(sets, key=len)
+        found = ordered[0]
+        for other in ordered[1:]:
+            if not len(found):
+                break
+            if len(found) * 16 < len(other):  # few against many: binary search
+                at = np.minimum(np.searchsorted(other, found), len(other) - 1)
+                found = found[other[at] == found]
+            else:
+                marks = np.zeros(self.size, dtype=bool)
+                marks[other] = True
+                found = found[marks[found]]
+        return found
+
+    def difference(self, docs: DocSet, remove: DocSet) -> DocSet:
+        if not len(docs) or not len(remove):
+            return docs
+        marks = np.zeros(self.size, dtype=bool)
+        marks[remove] = True
+        kept: DocSet = docs[~marks[docs]]
+        return kept
+
+    def _sum_union(self, parts: list[Postings]) -> Postings:
+        """Every document of `parts` with the sum of its scores there (added in the order of
+        `parts`, as Whoosh's union adds its children's)."""
+        present = [p for p in parts if len(p.ids)]
+        if len(present) <= 1:
+            return present[0] if present else Postings(EMPTY, NO_VALUES)
+        marks = np.zeros(self.size, dtype=bool)
+        sums = np.zeros(self.size)
+        for part in present:
+            marks[part.ids] = True
+            sums[part.ids] += part.scores  # ids are unique within a part
+        docs = np.flatnonzero(marks)
+        return Postings(docs, sums[docs])
 
     # ---- match sets ----------------------------------------------------------------------
 
@@ -134,9 +148,9 @@ class DocSets:
             if isinstance(query, wq.Term):
                 return self.term(searcher, query.fieldname, query.text).ids
             if isinstance(query, wq.And):
-                return intersection([self.of(searcher, q) for q in query.subqueries])
+                return self.intersection([self.of(searcher, q) for q in query.subqueries])
             if isinstance(query, wq.Or) and not query.minmatch:
-                return union(self.of(searcher, q) for q in query.subqueries)
+                return self.union(self.of(searcher, q) for q in query.subqueries)
         except Unsupported:
             pass
         # Phrases, ranges and anything else: Whoosh's own matcher decides.
@@ -156,10 +170,10 @@ class DocSets:
         if isinstance(query, wq.Term):
             found = self.term(searcher, query.fieldname, query.text)
         elif isinstance(query, wq.Or) and not query.minmatch:
-            found = _sum_union([self._scored(searcher, q) for q in query.subqueries])
+            found = self._sum_union([self._scored(searcher, q) for q in query.subqueries])
         elif isinstance(query, wq.And):
             parts = [self._scored(searcher, q) for q in query.subqueries]
-            docs = intersection([p.ids for p in parts])
+            docs = self.intersection([p.ids for p in parts])
             values = np.zeros(len(docs))
             for part in parts:
                 values = values + _values_at(part, docs)

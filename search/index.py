@@ -20,7 +20,7 @@ from search import IndexUnavailable
 from search.aliases import AliasTable
 from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
-from search.docsets import EMPTY, DocSet, DocSets, difference, intersection, top, union
+from search.docsets import EMPTY, DocSet, DocSets, top
 from search.highlight import snippet
 from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
@@ -167,7 +167,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._closed = False
         self._words: tuple[dict[str, list[str]], dict[str, tuple[str, ...]]] | None = None
-        self.docsets = DocSets()
+        self.docsets = DocSets(int(ix.doc_count_all()))
 
     @classmethod
     def open(cls, path: str | Path) -> SearchIndex:
@@ -403,7 +403,7 @@ class SearchIndex:
             )
             for part, docnum, score in ranked[offset : offset + request.per_page]
         )
-        matched = [union(found[i] for _, found in tiers) for i in range(len(parts))]
+        matched = [part.sets.union(found[i] for _, found in tiers) for i, part in enumerate(parts)]
         total = sum(len(docs) for docs in matched)
         return SearchResults(total, page, _facets(parts, matched), correction)
 
@@ -527,17 +527,17 @@ class _Part:
         hidden_docs = np.fromiter(sorted(hidden), dtype=np.int64, count=len(hidden))
         # Left out of every tier: hidden articles (changed or deleted since the build) and
         # the reader's exclusions; each tier adds what it matched.
-        self.removed = union([hidden_docs, self.sets.of(searcher, query_plan.exclude)])
+        self.removed = self.sets.union([hidden_docs, self.sets.of(searcher, query_plan.exclude)])
         self.narrowed: set[int] = set()  # tiers (by query id) that leave some match out
 
     def tier(self, query: wq.Query) -> DocSet:
         """The documents `query` adds: matched, allowed by the filters, not yet taken."""
         matched = self.sets.of(self.searcher, query)
-        docs = matched if self.allowed is None else intersection([matched, self.allowed])
-        docs = difference(docs, self.removed)
+        docs = matched if self.allowed is None else self.sets.intersection([matched, self.allowed])
+        docs = self.sets.difference(docs, self.removed)
         if len(docs) < len(matched):
             self.narrowed.add(id(query))
-        self.removed = union([self.removed, docs])
+        self.removed = self.sets.union([self.removed, docs])
         return docs
 
     def ranked(self, query: wq.Query, docs: DocSet, limit: int) -> list[Entry]:

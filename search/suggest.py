@@ -12,7 +12,7 @@ from whoosh.searching import Searcher
 
 from search.aliases import AliasTable
 from search.analysis import fold, name_analyzer, phonetic_key, tokens
-from search.docsets import DocSets, difference, intersection, top
+from search.docsets import DocSets, top
 
 FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
 MAX_EXPANSIONS = 500  # words sharing the prefix that are looked at
@@ -74,7 +74,7 @@ def suggest(
     for minus_df, word in candidates[:MAX_RERANKED]:
         # With earlier words, rank by how many titles hold them together ("tom cru" -> cruise).
         weight = (
-            len(intersection([together, sets.term(searcher, FIELD, word).ids]))
+            len(sets.intersection([together, sets.term(searcher, FIELD, word).ids]))
             if together is not None
             else -minus_df
         )
@@ -128,7 +128,7 @@ def _best(
     found = sets.scores(searcher, query)
     if found is not None:
         shown = np.fromiter(sorted(hidden), dtype=np.int64, count=len(hidden))
-        return [docnum for docnum, _ in top(found, difference(found.ids, shown), limit)]
+        return [docnum for docnum, _ in top(found, sets.difference(found.ids, shown), limit)]
     # A prefix (few words share it) is left to Whoosh: top-N without its matcher
     # replacement, which can drop matches (search/index.py).
     collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
