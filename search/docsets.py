@@ -9,8 +9,8 @@ parameters Whoosh's scorer for that term holds (idf, average length, B, K1: see
 `LuceneIdfBM25F` in search/index.py) and the same formula; `And` and `Or` become numpy
 intersections and unions whose values add up, as Whoosh's matchers add their children's
 scores, and a facet is a `bincount` over a per-document code column. Phrases, ranges and any
-other query are left to Whoosh (`of` asks its matcher; `scores` returns None and the caller
-lets Whoosh rank), so every answer is exact; tests/search/test_tiers.py compares both ways.
+other query shape are scored by Whoosh itself, every match, and kept for the next call, then
+combined like a term; so every answer is exact; tests/search/test_tiers.py compares them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ NO_VALUES = np.zeros(0, dtype=np.float64)
 # Postings kept per index (8-byte id and 8-byte score each): 2,000,000 is 32 MB, the postings
 # of a few hundred common words at 100,000 articles.
 CACHE_BUDGET = 2_000_000
+SHAPES_KEPT = 64  # phrase (and other) queries Whoosh scored, kept with their scores
 # A field length as Whoosh decodes it from the byte it keeps per document.
 _LENGTHS = np.array([0.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
@@ -87,6 +88,9 @@ class DocSets:
         self._held = 0
         self._budget = budget
         self._columns: dict[tuple[str, str], Any] = {}
+        self._shapes: OrderedDict[str, Postings] = OrderedDict()
+        # Why this index cannot be read as arrays (deleted documents), once found.
+        self._unsupported = ""
         self._lock = threading.Lock()
 
     # ---- set algebra: a flag per document of the index (100,000 flags are 100 KB) beats
@@ -151,10 +155,10 @@ class DocSets:
                 return self.intersection([self.of(searcher, q) for q in query.subqueries])
             if isinstance(query, wq.Or) and not query.minmatch:
                 return self.union(self.of(searcher, q) for q in query.subqueries)
+            # Phrases, ranges and anything else: Whoosh's own matcher decides.
+            return self._by_whoosh(searcher, query).ids
         except Unsupported:
-            pass
-        # Phrases, ranges and anything else: Whoosh's own matcher decides.
-        return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
+            return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
 
     # ---- scores --------------------------------------------------------------------------
 
@@ -179,9 +183,31 @@ class DocSets:
                 values = values + _values_at(part, docs)
             found = Postings(docs, values)
         else:
-            raise Unsupported(type(query).__name__)
+            return self._by_whoosh(searcher, query)  # its boost is in Whoosh's scores
         if query.boost != 1.0:
             found = Postings(found.ids, found.scores * query.boost)
+        return found
+
+    def _by_whoosh(self, searcher: Any, query: wq.Query) -> Postings:
+        """A phrase (or any other shape) scored by Whoosh, every match; kept for the next
+        call (a search asks for a tier's documents, then for their scores)."""
+        if self._unsupported:
+            raise Unsupported(self._unsupported)
+        key = repr(query)
+        with self._lock:
+            found = self._shapes.get(key)
+            if found is not None:
+                self._shapes.move_to_end(key)
+                return found
+        pairs = sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
+        found = Postings(
+            np.fromiter((d for d, _ in pairs), dtype=np.int64, count=len(pairs)),
+            np.fromiter((v for _, v in pairs), dtype=np.float64, count=len(pairs)),
+        )
+        with self._lock:
+            self._shapes[key] = found
+            if len(self._shapes) > SHAPES_KEPT:
+                self._shapes.popitem(last=False)
         return found
 
     # ---- terms ---------------------------------------------------------------------------
@@ -208,7 +234,8 @@ class DocSets:
         ids, weights = [], []
         for leaf, base in reader.leaf_readers():
             if leaf.has_deletions():
-                raise Unsupported("deleted documents")
+                self._unsupported = "deleted documents"
+                raise Unsupported(self._unsupported)
             try:
                 matcher = leaf.postings(field, text)
             except (TermNotFound, ValueError):

@@ -106,14 +106,20 @@ def test_numpy_scores_equal_whoosh_scores_for_every_match(
             assert np.allclose(found.scores, list(whoosh.values()), rtol=1e-12, atol=0)
 
 
-def test_phrases_are_left_to_whoosh(generated: SearchIndex) -> None:
-    query_plan = plan('"box office"')
-    assert isinstance(query_plan.strict, wq.Or)
-    assert all(isinstance(q, wq.Phrase) for q in query_plan.strict.subqueries)
+def test_phrases_are_scored_by_whoosh_and_combined_like_terms(generated: SearchIndex) -> None:
+    query_plan = plan('"box office" review')
+    assert isinstance(query_plan.strict, wq.And)
     with generated.searching() as searcher:
-        assert generated.docsets.scores(searcher, query_plan.strict) is None
-        docs = generated.docsets.of(searcher, query_plan.strict)
-        assert docs.tolist() == sorted(searcher.docs_for_query(query_plan.strict))
+        for query in (query_plan.strict, query_plan.loose):
+            assert query is not None
+            found = generated.docsets.scores(searcher, query)
+            assert found is not None
+            whoosh = dict(
+                sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
+            )
+            assert found.ids.tolist() == list(whoosh)
+            assert np.allclose(found.scores, list(whoosh.values()), rtol=1e-12, atol=0)
+            assert generated.docsets.of(searcher, query).tolist() == list(whoosh)
 
 
 def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
