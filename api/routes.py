@@ -163,8 +163,13 @@ def read_routes(settings: Settings) -> APIRouter:
             lambda snapshot: queries.suggest(snapshot, settings, q, limit=limit),
         )
 
+    # Related lists and stored fields are lookups (well under a millisecond): answered on
+    # the event loop, as `async def`, they skip the hop to a worker thread, which cost more
+    # than the lookup (30,000 articles, 8 clients: related p50 6.0 -> 5.2 ms with the row
+    # reads below it 2.4 ms). Search and suggest stay in threads: a slow query would hold
+    # the loop.
     @router.get("/articles/{article_id:path}/related", response_model=RelatedResponse)
-    def related(
+    async def related(
         request: Request,
         response: Response,
         article_id: str,
@@ -193,7 +198,7 @@ def read_routes(settings: Settings) -> APIRouter:
         )
 
     @router.get("/articles/{article_id:path}", response_model=ArticleResponse)
-    def article(request: Request, response: Response, article_id: str) -> Any:
+    async def article(request: Request, response: Response, article_id: str) -> Any:
         """One article's stored fields."""
         return cached_answer(
             request, response, settings, lambda snapshot: queries.article(snapshot, article_id)

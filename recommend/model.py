@@ -170,7 +170,9 @@ class RelatedModel:
                 break
             other = self.ids[col]
             if keep is None or keep(other):
-                terms = shared_terms(self.vocabulary, self.matrix[row], self.matrix[int(col)])
+                terms = shared_terms(
+                    self.vocabulary, row_of(self.matrix, row), row_of(self.matrix, int(col))
+                )
                 items.append(RelatedItem(other, round(float(score), 4), terms))
         return items
 
@@ -201,19 +203,32 @@ class RelatedModel:
             if group in seen_groups or (keep is not None and not keep(other)):
                 continue
             seen_groups.add(group)
-            terms = shared_terms(self.vocabulary, vector, self.matrix[int(col)])
+            terms = shared_terms(self.vocabulary, vector, row_of(self.matrix, int(col)))
             items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
         return items
 
 
+Row = tuple[np.ndarray, np.ndarray]  # one encoded article: column numbers and values
+
+
+def row_of(matrix: sparse.csr_matrix, row: int) -> Row:
+    """One row's columns and values, read straight from the CSR arrays (slicing a scipy
+    matrix builds a new matrix object: most of a related lookup's time)."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
 def shared_terms(
-    vocabulary: Sequence[str], a: sparse.csr_matrix, b: sparse.csr_matrix
+    vocabulary: Sequence[str], a: sparse.csr_matrix | Row, b: sparse.csr_matrix | Row
 ) -> tuple[str, ...]:
     """The terms that contribute most to the cosine of two encoded articles (the LSA columns
-    after the vocabulary's are not terms, and are left out)."""
-    product = a.multiply(b).tocoo()
-    words = product.col < len(vocabulary)
-    data, cols = product.data[words], product.col[words]
+    after the vocabulary's are not terms, and are left out); ties in column order."""
+    cols_a, data_a = a if isinstance(a, tuple) else row_of(a.tocsr(), 0)
+    cols_b, data_b = b if isinstance(b, tuple) else row_of(b.tocsr(), 0)
+    cols, at_a, at_b = np.intersect1d(cols_a, cols_b, assume_unique=True, return_indices=True)
+    data = data_a[at_a] * data_b[at_b]
+    words = cols < len(vocabulary)
+    data, cols = data[words], cols[words]
     if data.size == 0:
         return ()
     best = np.argsort(-data, kind="stable")[:SHARED_TERMS]
