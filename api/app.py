@@ -18,6 +18,7 @@ from api.holder import SnapshotHolder
 from api.observability import MULTIPROC_ENV, Metrics, ObservabilityMiddleware
 from api.pages import install_pages
 from api.routes import health_routes, read_routes
+from api.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings, build_config
 
 log = logging.getLogger("gupshup.api")
@@ -59,6 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.admin_token is not None and settings.admin_token.get_secret_value():
         app.include_router(admin_routes(settings, build_config(settings)))
     install_pages(app)
+    # Added innermost first: a 429 still gets CORS and security headers, and is logged.
+    if settings.rate_limit > 0:
+        app.add_middleware(
+            RateLimitMiddleware, rate=settings.rate_limit, burst=settings.rate_limit_burst
+        )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Snapshot-Id", "ETag"],
             max_age=600,
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, current_id=holder.current_id)
     logging.getLogger("gupshup.access").disabled = not settings.access_log
     return app

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         10_000_000, ge=1, description="Largest admin request body; bigger ones get 413."
     )
     access_log: bool = Field(True, description="Write one JSON access-log line per request.")
+    rate_limit: float = Field(
+        0.0,
+        ge=0,
+        description="Public /api/ requests a second allowed per client address, per worker "
+        "(0: no limit); past it, 429 with Retry-After.",
+    )
+    rate_limit_burst: int = Field(
+        20, ge=1, description="Requests a client may send at once before the rate applies."
+    )
     snapshot_poll_seconds: float = Field(
         1.0, gt=0, description="How often each worker checks CURRENT for a new snapshot."
     )
