@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -24,8 +25,14 @@ from api.settings import Settings, build_config
 log = logging.getLogger("gupshup.api")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+Role = Literal["all", "public", "admin"]
+
+
+def create_app(settings: Settings | None = None, role: Role | None = None) -> FastAPI:
+    """The app. `role` "public" leaves the admin API out, "admin" serves only it (and health);
+    by default both, unless `admin_port` gives the admin API a listener of its own."""
     settings = settings or Settings()
+    role = role or ("public" if settings.admin_port is not None else "all")
     metrics = Metrics()
     holder = SnapshotHolder(settings.data_dir, settings.snapshot_poll_seconds, metrics.serving)
 
@@ -56,10 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health_routes(settings))
-    app.include_router(read_routes(settings))
-    if settings.admin_token is not None and settings.admin_token.get_secret_value():
+    if role != "admin":
+        app.include_router(read_routes(settings))
+    admin_on = settings.admin_token is not None and settings.admin_token.get_secret_value()
+    if admin_on and role != "public":
         app.include_router(admin_routes(settings, build_config(settings)))
-    install_pages(app)
+    if role != "admin":
+        install_pages(app)
     # Added innermost first: a 429 still gets CORS and security headers, and is logged.
     if settings.rate_limit > 0:
         app.add_middleware(
@@ -87,3 +97,12 @@ def app_from_env() -> FastAPI:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
     return create_app(settings)
+
+
+def admin_app_from_env() -> FastAPI:
+    """Factory for the admin API's own listener (`GUPSHUP_ADMIN_PORT`)."""
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+    return create_app(settings, role="admin")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -434,15 +436,44 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=count,
-        log_level=settings.log_level,
-        access_log=False,  # ours is structured and carries the snapshot id
-    )
+    admin = _start_admin_listener(settings)
+    try:
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=count,
+            log_level=settings.log_level,
+            access_log=False,  # ours is structured and carries the snapshot id
+        )
+    finally:
+        if admin is not None:
+            admin.terminate()
+            admin.wait(timeout=30)
+
+
+def _start_admin_listener(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """With GUPSHUP_ADMIN_PORT, the admin API runs in a process of its own on that port
+    (and host), so it can sit on an internal address while the public API faces readers."""
+    if settings.admin_port is None:
+        return None
+    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+        raise click.ClickException("GUPSHUP_ADMIN_PORT is set but GUPSHUP_ADMIN_TOKEN is not")
+    command = [sys.executable, "-m", "uvicorn", "api.app:admin_app_from_env", "--factory"]
+    command += ["--host", settings.admin_host, "--port", str(settings.admin_port)]
+    command += ["--log-level", settings.log_level, "--no-access-log"]
+    # uvicorn re-raises SIGTERM once it has shut down, so `serve` may end without running
+    # its `finally`: the kernel stops the admin process when its parent goes, however it goes.
+    return subprocess.Popen(command, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @cli.group(name="eval")

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
         None,
         description="Bearer token for /api/admin/*; without one the admin API is off.",
     )
+    admin_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve the admin API on this port only (its own process), not beside the "
+        "public API; unset: both on one port.",
+    )
+    admin_host: str = Field(
+        "127.0.0.1", description="Address the admin API binds to when it has its own port."
+    )
     max_batch_articles: int = Field(
         1000, ge=1, description="Most articles in one POST /api/admin/articles."
     )
