@@ -24,6 +24,10 @@ from index_data.errors import (
 
 log = logging.getLogger("gupshup.api")
 
+UNPARSED_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
+# A parameter that must hold some character other than a space, as the schema states it.
+NOT_BLANK = r"\S"
+
 
 class RequestError(Exception):
     status = 400
@@ -66,7 +70,7 @@ class PayloadTooLarge(RequestError):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (404, 413, 422, 503)
+    code: {"model": ErrorResponse} for code in (400, 404, 413, 422, 503)
 }
 
 
@@ -125,12 +129,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = _validation_field(tuple(first.get("loc", ())))
-        message = f"{field}: {first['msg']}" if field else str(first["msg"])
+        context = first.get("ctx")
+        if field and isinstance(context, dict) and context.get("pattern") == NOT_BLANK:
+            message = f"{field} must not be empty"
+        else:
+            message = f"{field}: {first['msg']}" if field else str(first["msg"])
         return JSONResponse(error_body("invalid_parameter", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 400 and exc.detail == UNPARSED_BODY:
+            # FastAPI's words for a body that is not UTF-8 (JSON that does not parse is a 422).
+            return JSONResponse(
+                error_body("invalid_body", "the request body is not valid UTF-8 JSON", "body"),
+                status_code=400,
+            )
         return JSONResponse(
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,

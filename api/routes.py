@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api import queries
 from api.caching import not_modified
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, NOT_BLANK
 from api.holder import SnapshotHolder
 from api.result_cache import ResultCache
 from api.schemas import (
@@ -94,7 +94,13 @@ def health_routes(settings: Settings) -> APIRouter:
 
 def read_routes(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["read"], responses=ERROR_RESPONSES)
-    query_text = Query(description="What the reader typed.", max_length=settings.max_query_chars)
+    # The schema says what the server checks: a query of spaces only is refused (the API
+    # fuzzer found the schema allowing "", which the server answered with 422).
+    query_text = Query(
+        description="What the reader typed (some character other than a space).",
+        max_length=settings.max_query_chars,
+        pattern=NOT_BLANK,
+    )
     # One per app, so one per worker process (see api/result_cache.py).
     search_cache: ResultCache[SearchResults] = ResultCache(settings.search_cache_size)
 

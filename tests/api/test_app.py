@@ -340,3 +340,31 @@ def test_a_broken_publish_keeps_the_good_snapshot_serving(tmp_path: Path) -> Non
         text = fresh.get("/metrics").text
         assert f'gupshup_snapshot_info{{snapshot_id="{good}"}} 0.0' in text
         assert f'gupshup_snapshot_info{{snapshot_id="{newer}"}} 1.0' in text
+
+
+def test_a_body_that_is_not_utf8_json_is_a_clear_400(client: TestClient) -> None:
+    for body in (b"\xff\xfe{", b'{"title": "\xc3"}'):
+        answer = client.post(
+            "/api/related", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 400, body
+        assert answer.json()["error"] == {
+            "code": "invalid_body",
+            "message": "the request body is not valid UTF-8 JSON",
+            "field": "body",
+        }
+    # JSON that is UTF-8 but does not parse is a 422 naming where it broke.
+    answer = client.post(
+        "/api/related", content=b'{"title": ', headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_a_blank_query_is_refused_as_the_schema_says(client: TestClient) -> None:
+    for q in ("", "   ", "\t"):
+        answer = client.get("/api/search", params={"q": q})
+        assert answer.status_code == 422
+        assert answer.json()["error"]["message"] == "q must not be empty"
+    spec = client.get("/openapi.json").json()
+    q = next(p for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "q")
+    assert q["schema"]["pattern"] == r"\S"
