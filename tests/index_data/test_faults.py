@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from index_data.build import build_snapshot
+from index_data.jobs import Job, JobStore
 from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
+from tests.api.server import Server
 from tests.conftest import ARTICLES, PAGES, ingest
 from tests.search.conftest import WORDS
 
@@ -144,3 +146,80 @@ def test_kill_during_build_leaves_no_lock_for_the_api_either(tmp_path: Path) -> 
     build.communicate()
     result = build_snapshot(data_dir, publish=True)
     assert result.published and _assert_whole(data_dir, articles) == result.snapshot_id
+
+
+def _reindex(server: Server, auth: dict[str, str]) -> str:
+    status, accepted = server.json("POST", "/api/admin/reindex", None, auth)
+    assert status == 202, accepted
+    return str(accepted["job_id"])  # type: ignore[index]
+
+
+def _job(data_dir: Path, job_id: str, *, until_done: bool = False) -> Job:
+    deadline = time.monotonic() + 120
+    while True:
+        jobs = JobStore(data_dir)
+        try:
+            job = jobs.get(job_id)  # a dead job's process is noticed here
+        finally:
+            jobs.close()
+        assert job is not None
+        if not until_done or job.state in ("succeeded", "failed"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+
+
+def _wait_for_staging(data_dir: Path) -> None:
+    staging = data_dir / "staging"
+    deadline = time.monotonic() + 60
+    while not (staging.is_dir() and any(staging.iterdir())):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_server_killed_during_a_rebuild(tmp_path: Path) -> None:
+    """kill -9 of every server process in the middle of a rebuild started through the admin
+    API. The rebuild job is a process of its own: it finishes and publishes, and the
+    restarted server serves that. If the job dies too (the machine went down), the job is
+    reported failed, the snapshot published before it still serves, and the next rebuild
+    goes through. A write acknowledged before each kill is never lost."""
+    data_dir, first, articles = _published(tmp_path, extra=800)
+    env = {"GUPSHUP_ADMIN_TOKEN": "fault-token"}
+    auth = {"Authorization": "Bearer fault-token"}
+    story = {"title": "Monsoon kite festival", "body": "Kites over the sea.", "category": "music"}
+
+    server = Server(data_dir, env=env).start()
+    try:
+        assert server.json("PUT", "/api/admin/articles/kite-festival", story, auth)[0] == 200
+        survivor = _reindex(server, auth)
+        _wait_for_staging(data_dir)
+    finally:
+        server.kill9()
+    job = _job(data_dir, survivor, until_done=True)
+    assert job.state == "succeeded", job
+    assert SnapshotDir(data_dir).current_id() == job.snapshot_id != first
+    assert _assert_whole(data_dir, articles + 1) == job.snapshot_id
+
+    server = Server(data_dir, env=env).start()
+    try:
+        assert server.json("PUT", "/api/admin/articles/kite-parade", story, auth)[0] == 200
+        doomed = _reindex(server, auth)
+        _wait_for_staging(data_dir)
+        pid = _job(data_dir, doomed).pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        server.kill9()
+    assert _job(data_dir, doomed).state == "failed"
+    assert SnapshotDir(data_dir).current_id() == job.snapshot_id
+
+    server = Server(data_dir, env=env).start()
+    try:
+        _, body = server.json("GET", "/api/search?q=kite")
+        found = {h["id"] for h in body["hits"]}  # type: ignore[index]
+        assert {"kite-festival", "kite-parade"} <= found
+        last = _job(data_dir, _reindex(server, auth), until_done=True)
+        assert last.state == "succeeded", last
+    finally:
+        server.stop()
+    assert _assert_whole(data_dir, articles + 2) == last.snapshot_id
