@@ -223,3 +223,32 @@ def test_server_killed_during_a_rebuild(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert _assert_whole(data_dir, articles + 2) == last.snapshot_id
+
+
+def test_a_snapshot_altered_on_disk_is_refused_at_load(tmp_path: Path) -> None:
+    """One byte of a segment changed (same size) and CURRENT pointed at it behind the
+    admin API's back: every worker finds the checksum wrong when it loads the snapshot,
+    keeps serving the one it has, and says why in /readyz and in its log."""
+    data_dir, first, _ = _published(tmp_path)
+    server = Server(data_dir).start()
+    try:
+        second = build_snapshot(data_dir).snapshot_id
+        segment = next((SnapshotDir(data_dir).path(second) / "search").glob("*.seg"))
+        data = bytearray(segment.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        segment.write_bytes(bytes(data))
+        (data_dir / "CURRENT").write_text(second + "\n", encoding="ascii")
+
+        def refused(ready: dict[str, object]) -> bool:
+            problem = str(ready.get("problem") or "")
+            return ready["snapshot_id"] == first and second in problem
+
+        took, workers = server.workers_at(refused, timeout=10)
+        assert len(workers) == 2, (took, workers)
+        _, ready = server.json("GET", "/readyz")
+        assert "checksum" in str(ready["problem"]), ready  # type: ignore[index]
+        status, body = server.json("GET", "/api/search?q=cruise")
+        assert status == 200 and body["total"] >= 1  # type: ignore[index]
+    finally:
+        server.stop()
+    assert f"cannot load snapshot {second}" in server.log_path.read_text(errors="replace")
