@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export GUPSHUP_DATA_DIR ?= var
 
-.PHONY: run test check lint typecheck sample venv clean bench bench-full bench-core bench-http bench-admin eval screenshots page-weight
+.PHONY: run test check lint typecheck sample venv clean bench bench-full bench-core bench-http bench-admin eval screenshots page-weight soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-full: $(BENCH_STAMP)
 	$(BIN)/python -m bench.scale --articles 10000
 	$(BIN)/python -m bench.scale --articles 30000
 	$(BIN)/python -m bench.scale --articles 100000 --http-seconds 15
+
+## Soak (needs ../shared/data and wrk): 10 minutes of mixed traffic at 8 clients on 30,000
+## articles, a full rebuild and 100 updates in the middle: bench/results/soak-30k.json and .md.
+soak: $(BENCH_STAMP)
+	$(BIN)/python -m bench.soak --articles 30000 --minutes 10 --out bench/results/soak-30k.json
 
 ## Build time and library-level latency on the sample corpus and (when present) BBC News.
 bench-core: $(STAMP)
