@@ -86,6 +86,9 @@ class Disturbance:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
     def _run(self) -> None:
         status, accepted = admin(self.port, "POST", "/api/admin/reindex")
         assert status == 202, accepted
@@ -179,6 +182,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"non-2xx {result['non2xx']}",
                     flush=True,
                 )
+            # The run ends when the traffic does, but the updates and the rebuild are waited
+            # for, so every acknowledged update can be looked for.
+            disturbance.join(timeout=1800)
             report["worker_rss_mb_end"] = worker_rss_mb(proc.pid)
             report["worker_anon_mb_end"] = worker_rss_mb(proc.pid, "RssAnon")
             # Every acknowledged update is searchable at the end.
