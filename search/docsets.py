@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,39 +266,39 @@ class DocSets:
 
     def lengths(self, searcher: Any, field: str) -> np.ndarray:
         """Each document's length of `field`, as Whoosh decodes it for scoring."""
-        with self._lock:
-            found = self._columns.get(("length", field))
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        parts = []
-        for leaf, _ in searcher.reader().leaf_readers():
-            count = leaf.doc_count_all()
+
+        def read(leaf: Any, count: int) -> np.ndarray:
             column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
             if column is None:
-                parts.append(np.zeros(count))
-                continue
+                return np.zeros(count)
             codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
-            parts.append(_LENGTHS[codes])
-        lengths = np.concatenate(parts) if parts else NO_VALUES
-        with self._lock:
-            self._columns[("length", field)] = lengths
-        return lengths
+            return _LENGTHS[codes]
+
+        return self._per_document(searcher, ("length", field), read)
 
     def column(self, searcher: Any, field: str) -> np.ndarray:
         """Each document's value of a sortable numeric field (its column), as int64."""
+
+        def read(leaf: Any, count: int) -> np.ndarray:
+            values = leaf.column_reader(field)
+            return np.fromiter((values[i] for i in range(count)), np.int64, count=count)
+
+        return self._per_document(searcher, ("column", field), read)
+
+    def _per_document(
+        self, searcher: Any, key: tuple[str, str], read: Callable[[Any, int], np.ndarray]
+    ) -> np.ndarray:
+        """A value per document of the index, read segment by segment once, then kept."""
         with self._lock:
-            found = self._columns.get(("column", field))
+            found = self._columns.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        parts = []
-        for leaf, _ in searcher.reader().leaf_readers():
-            count = leaf.doc_count_all()
-            values = leaf.column_reader(field)
-            parts.append(np.fromiter((values[i] for i in range(count)), np.int64, count=count))
-        column = np.concatenate(parts) if parts else EMPTY
+        leaves = searcher.reader().leaf_readers()
+        parts = [read(leaf, leaf.doc_count_all()) for leaf, _ in leaves]
+        values = np.concatenate(parts) if parts else NO_VALUES
         with self._lock:
-            self._columns[("column", field)] = column
-        return column
+            self._columns[key] = values
+        return values
 
     # ---- facets --------------------------------------------------------------------------
 
