@@ -17,7 +17,7 @@ from index_data.live import LiveView
 from index_data.readers import read_file
 from search.highlight import snippet
 from search.index import SearchRequest
-from search.query import parse, plan, render
+from search.query import MAX_CLAUSES, parse, plan, render
 
 EXAMPLES = 300
 BOUNDED = settings(
@@ -104,3 +104,9 @@ def test_readers_report_problems_never_raise(lines: list[bytes], suffix: str) ->
         assert problem.message
     for article in read.articles:
         assert article.id and "\x00" not in article.id
+
+
+def test_a_query_searches_at_most_its_first_32_words() -> None:
+    words = [f"word{i}" for i in range(40)]
+    clauses = parse(" ".join(words))
+    assert [c.text for c in clauses] == words[:MAX_CLAUSES] and MAX_CLAUSES == 32
