@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api import queries
 from api.caching import not_modified
@@ -169,11 +170,12 @@ def read_routes(settings: Settings) -> APIRouter:
             lambda snapshot: queries.suggest(snapshot, settings, q, limit=limit),
         )
 
-    # Related lists and stored fields are lookups (well under a millisecond): answered on
-    # the event loop, as `async def`, they skip the hop to a worker thread, which cost more
-    # than the lookup (30,000 articles, 8 clients: related p50 6.0 -> 5.2 ms with the row
-    # reads below it 2.4 ms). Search and suggest stay in threads: a slow query would hold
-    # the loop.
+    # A related list that needs no recomputing (no filter, no more than was precomputed, no
+    # change since the build) is a lookup well under a millisecond: it is answered on the
+    # event loop, skipping the hop to a worker thread, which cost more than the lookup
+    # (30,000 articles, 8 clients: related p50 6.0 -> 5.2 ms; with the row reads of
+    # recommend/model.py, 2.4 ms). Anything else may rank every article (75 ms at 100k), so
+    # it goes to a thread, as searches do, and never holds the loop.
     @router.get("/articles/{article_id:path}/related", response_model=RelatedResponse)
     async def related(
         request: Request,
@@ -189,19 +191,31 @@ def read_routes(settings: Settings) -> APIRouter:
     ) -> Any:
         """The Related Articles block of an article page: never the article itself, a copy
         of it, or a deleted story."""
-        return cached_answer(
-            request,
-            response,
-            settings,
-            lambda snapshot: queries.related(
-                snapshot,
+
+        def answer() -> Any:
+            return cached_answer(
+                request,
+                response,
                 settings,
-                article_id,
-                limit=limit,
-                category=category,
-                max_age_days=max_age_days,
-            ),
+                lambda snapshot: queries.related(
+                    snapshot,
+                    settings,
+                    article_id,
+                    limit=limit,
+                    category=category,
+                    max_age_days=max_age_days,
+                ),
+            )
+
+        view = holder_of(request).current
+        lookup = (
+            view is not None
+            and view.changed_count == 0
+            and not category
+            and max_age_days is None
+            and limit <= view.snapshot.related_model.config.k
         )
+        return answer() if lookup else await run_in_threadpool(answer)
 
     @router.get("/articles/{article_id:path}", response_model=ArticleResponse)
     async def article(request: Request, response: Response, article_id: str) -> Any:

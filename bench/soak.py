@@ -4,7 +4,10 @@ incremental updates in the middle.
 
     python -m bench.soak --articles 30000 --minutes 10 --out bench/results/soak-30k.json
 
-Traffic runs under Debian's `wrk` in back-to-back windows (15 s each) over one shuffled list
+The rebuild starts a fifth of the way in; the traffic goes on for the minutes asked, and past
+them if need be until it has run 2 minutes after the rebuild and updates are done (a rebuild
+under this load takes several minutes). Traffic runs under Debian's `wrk` in back-to-back
+windows (15 s each) over one shuffled list
 of paths (60 % search from the Zipf query log, 25 % related by random id, 15 % suggest
 prefixes). Each window is labelled by what the server was doing: before the rebuild, during it
 (the job running, the updates arriving), after it. Reported per phase: requests, errors
@@ -158,7 +161,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["worker_rss_mb_start"] = worker_rss_mb(proc.pid)
             began = time.monotonic()
             total = args.minutes * 60
-            while time.monotonic() - began < total:
+            after = args.after_minutes * 60
+
+            def going() -> bool:
+                # The set length, and then as long as it takes to see `after` seconds of
+                # traffic once the rebuild and the updates are done.
+                if time.monotonic() - began < total:
+                    return True
+                if not disturbance.started or disturbance.running():
+                    return True
+                return time.monotonic() - disturbance.finished < after
+
+            while going():
                 elapsed = time.monotonic() - began
                 if not disturbance.started and elapsed >= total * args.disturb_at:
                     disturbance.start()
@@ -167,7 +181,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     if not disturbance.started
                     else ("during" if disturbance.running() else "after")
                 )
-                seconds = int(min(WINDOW_SECONDS, max(1, total - elapsed)))
+                seconds = WINDOW_SECONDS
                 result = run_wrk(port, paths, args.clients, seconds, tmp)
                 result.update(
                     phase=phase,
@@ -268,7 +282,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=30_000)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--disturb-at", type=float, default=0.3, help="share of the run")
+    parser.add_argument("--disturb-at", type=float, default=0.2, help="share of the run")
+    parser.add_argument(
+        "--after-minutes", type=float, default=2, help="traffic kept up after the rebuild"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()

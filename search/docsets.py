@@ -8,9 +8,10 @@ postings) and kept per index with each posting's BM25F value, computed once with
 parameters Whoosh's scorer for that term holds (idf, average length, B, K1: see
 `LuceneIdfBM25F` in search/index.py) and the same formula; `And` and `Or` become numpy
 intersections and unions whose values add up, as Whoosh's matchers add their children's
-scores, and a facet is a `bincount` over a per-document code column. Phrases, ranges and any
-other query shape are scored by Whoosh itself, every match, and kept for the next call, then
-combined like a term; so every answer is exact; tests/search/test_tiers.py compares them.
+scores, and a facet is a `bincount` over a per-document code column. Phrases are scored by
+Whoosh itself (it checks word positions), every match, kept for the next call, and combined
+like a term; ranges, prefixes and other shapes are matched by Whoosh, and ranked by its
+collector. tests/search/test_tiers.py compares every path with Whoosh scoring every match.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh import collectors, scoring
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -35,7 +36,7 @@ NO_VALUES = np.zeros(0, dtype=np.float64)
 # Postings kept per index (8-byte id and 8-byte score each): 2,000,000 is 32 MB, the postings
 # of a few hundred common words at 100,000 articles.
 CACHE_BUDGET = 2_000_000
-SHAPES_KEPT = 64  # phrase (and other) queries Whoosh scored, kept with their scores
+PHRASE_BUDGET = 200_000  # matches of phrases Whoosh scored, kept with their scores (3 MB)
 # A field length as Whoosh decodes it from the byte it keeps per document.
 _LENGTHS = np.array([0.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
@@ -72,6 +73,14 @@ def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids), np.concatenate(weights)
 
 
+def _compound(query: wq.Query) -> bool:
+    """An And, or an Or without a minimum match or coordination scaling: the shapes whose
+    scores are their children's added up."""
+    if isinstance(query, wq.And):
+        return True
+    return isinstance(query, wq.Or) and not query.minmatch and not getattr(query, "scale", None)
+
+
 def _values_at(postings: Postings, docs: DocSet) -> np.ndarray:
     """The scores of `postings` at `docs`, all of which it has."""
     return postings.scores[np.searchsorted(postings.ids, docs)]
@@ -88,7 +97,8 @@ class DocSets:
         self._held = 0
         self._budget = budget
         self._columns: dict[tuple[str, str], Any] = {}
-        self._shapes: OrderedDict[str, Postings] = OrderedDict()
+        self._phrases: OrderedDict[str, Postings] = OrderedDict()
+        self._phrases_held = 0
         # Why this index cannot be read as arrays (deleted documents), once found.
         self._unsupported = ""
         self._lock = threading.Lock()
@@ -151,53 +161,64 @@ class DocSets:
         try:
             if isinstance(query, wq.Term):
                 return self.term(searcher, query.fieldname, query.text).ids
-            if isinstance(query, wq.And):
-                return self.intersection([self.of(searcher, q) for q in query.subqueries])
-            if isinstance(query, wq.Or) and not query.minmatch:
-                return self.union(self.of(searcher, q) for q in query.subqueries)
-            # Phrases, ranges and anything else: Whoosh's own matcher decides.
-            return self._by_whoosh(searcher, query).ids
+            if _compound(query):
+                parts = [self.of(searcher, q) for q in query.subqueries]
+                if not parts:
+                    return EMPTY
+                is_and = isinstance(query, wq.And)
+                return self.intersection(parts) if is_and else self.union(parts)
+            if isinstance(query, wq.Phrase):
+                return self._phrase(searcher, query).ids  # scored once, for the ranking too
         except Unsupported:
-            return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
+            pass
+        # Date ranges, prefixes and any other shape: Whoosh's own matcher, unscored.
+        return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
 
     # ---- scores --------------------------------------------------------------------------
 
     def scores(self, searcher: Any, query: wq.Query) -> Postings | None:
         """Every match of `query` with its score as Whoosh would give it, or None when the
-        query has a part only Whoosh can score."""
+        query has a part (a prefix, a range) that only Whoosh's collector should rank."""
         try:
             return self._scored(searcher, query)
         except Unsupported:
             return None
 
     def _scored(self, searcher: Any, query: wq.Query) -> Postings:
+        if isinstance(query, wq.Phrase):
+            return self._phrase(searcher, query)  # its boost is in Whoosh's scores
+        if not isinstance(query, wq.Term) and not _compound(query):
+            raise Unsupported(type(query).__name__)
         if isinstance(query, wq.Term):
             found = self.term(searcher, query.fieldname, query.text)
-        elif isinstance(query, wq.Or) and not query.minmatch:
+        elif len(query.subqueries) <= 1:
+            # Whoosh matches a compound of one child as the child alone, its boost unused.
+            if not query.subqueries:
+                return Postings(EMPTY, NO_VALUES)
+            return self._scored(searcher, query.subqueries[0])
+        elif isinstance(query, wq.Or):
             found = self._sum_union([self._scored(searcher, q) for q in query.subqueries])
-        elif isinstance(query, wq.And):
+        else:
             parts = [self._scored(searcher, q) for q in query.subqueries]
             docs = self.intersection([p.ids for p in parts])
             values = np.zeros(len(docs))
             for part in parts:
                 values = values + _values_at(part, docs)
             found = Postings(docs, values)
-        else:
-            return self._by_whoosh(searcher, query)  # its boost is in Whoosh's scores
         if query.boost != 1.0:
             found = Postings(found.ids, found.scores * query.boost)
         return found
 
-    def _by_whoosh(self, searcher: Any, query: wq.Query) -> Postings:
-        """A phrase (or any other shape) scored by Whoosh, every match; kept for the next
-        call (a search asks for a tier's documents, then for their scores)."""
+    def _phrase(self, searcher: Any, query: wq.Phrase) -> Postings:
+        """A phrase scored by Whoosh, every match (it checks word positions); kept for the
+        next call, since a search asks for a tier's documents and then for their scores."""
         if self._unsupported:
             raise Unsupported(self._unsupported)
         key = repr(query)
         with self._lock:
-            found = self._shapes.get(key)
+            found = self._phrases.get(key)
             if found is not None:
-                self._shapes.move_to_end(key)
+                self._phrases.move_to_end(key)
                 return found
         pairs = sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
         found = Postings(
@@ -205,9 +226,12 @@ class DocSets:
             np.fromiter((v for _, v in pairs), dtype=np.float64, count=len(pairs)),
         )
         with self._lock:
-            self._shapes[key] = found
-            if len(self._shapes) > SHAPES_KEPT:
-                self._shapes.popitem(last=False)
+            if key not in self._phrases and len(found.ids) <= PHRASE_BUDGET:
+                self._phrases[key] = found
+                self._phrases_held += len(found.ids)
+                while self._phrases_held > PHRASE_BUDGET:
+                    _, dropped = self._phrases.popitem(last=False)
+                    self._phrases_held -= len(dropped.ids)
         return found
 
     # ---- terms ---------------------------------------------------------------------------
@@ -341,3 +365,23 @@ def top(found: Postings, docs: DocSet, limit: int) -> list[tuple[int, float]]:
     else:
         order = np.lexsort((found.ids, -scores))
     return [(int(d), float(v)) for d, v in zip(found.ids[order], scores[order], strict=True)]
+
+
+def whoosh_top(
+    searcher: Any,
+    query: wq.Query,
+    limit: int,
+    allow: set[int] | None = None,
+    restrict: set[int] | None = None,
+) -> list[tuple[int, float]]:
+    """The best `limit` matches of `query` (within `allow`) ranked by Whoosh itself, for the
+    shapes the posting arrays leave to it. Top-N with block-max skipping, but without
+    Whoosh's "matcher replacement" (every 10 matches it rewrites an OR whose parts cannot
+    reach the N-th score): that rewrite lost documents of AND-of-OR queries (on 30,000
+    articles, the 3rd best story of "howard rejects"); tests/search/test_tiers.py shows it.
+    `allow`: only these documents; `restrict`: never these."""
+    collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
+    if allow is not None or restrict:
+        collector = collectors.FilterCollector(collector, allow=allow, restrict=restrict)
+    searcher.search_with_collector(query, collector)
+    return [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]

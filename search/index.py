@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from whoosh import collectors, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search import IndexUnavailable
 from search.aliases import AliasTable
 from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
-from search.docsets import EMPTY, DocSet, DocSets, top
+from search.docsets import EMPTY, DocSet, DocSets, top, whoosh_top
 from search.highlight import snippet
 from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
@@ -226,6 +226,8 @@ class SearchIndex:
         """Build what the first searches would otherwise wait for: the vocabulary (spelling
         variants, did you mean), the category facet codes and the text fields' lengths.
         A server calls this before it swaps a new snapshot in."""
+        if not self.doc_count:
+            return
         self._vocabulary()
         with self.searching() as searcher:
             self.docsets.facet(searcher, "category", EMPTY)
@@ -553,19 +555,8 @@ class _Part:
         found = self.sets.scores(searcher, query)
         if found is not None:
             return _entries(searcher, top(found, docs, limit), self.request)
-        # Top-N with block-max skipping, but without Whoosh's "matcher replacement" (every 10
-        # matches it rewrites an OR whose parts cannot reach the N-th score): that rewrite
-        # lost documents of And-of-Or queries (on 30,000 articles, the 3rd best story of
-        # "howard rejects" was left out); tests/search/test_tiers.py shows it and checks our
-        # ranking against an unlimited, fully scored search.
-        collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
-        if id(query) in self.narrowed:
-            # Exactly the tier's documents are allowed: that applies the filters, the hidden
-            # articles, the exclusions and the earlier tiers at once.
-            collector = collectors.FilterCollector(collector, allow=set(docs.tolist()))
-        searcher.search_with_collector(query, collector)
-        best = [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
-        return _entries(searcher, best, self.request)
+        allow = set(docs.tolist()) if id(query) in self.narrowed else None
+        return _entries(searcher, whoosh_top(searcher, query, limit, allow), self.request)
 
 
 def _facets(parts: list[_Part], matched: list[DocSet]) -> dict[str, dict[str, int]]:

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search.aliases import AliasTable
 from search.analysis import fold, name_analyzer, phonetic_key, tokens
-from search.docsets import DocSets, top
+from search.docsets import DocSets, top, whoosh_top
 
 FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
 MAX_EXPANSIONS = 500  # words sharing the prefix that are looked at
@@ -127,12 +126,7 @@ def _best(
     """The `limit` best-scoring documents of `query`, less `hidden`."""
     found = sets.scores(searcher, query)
     if found is not None:
-        shown = np.fromiter(sorted(hidden), dtype=np.int64, count=len(hidden))
-        return [docnum for docnum, _ in top(found, sets.difference(found.ids, shown), limit)]
-    # A prefix (few words share it) is left to Whoosh: top-N without its matcher
-    # replacement, which can drop matches (search/index.py).
-    collector: Any = collectors.TopCollector(limit, usequality=True, replace=0)
-    if hidden:
-        collector = collectors.FilterCollector(collector, restrict=set(hidden))
-    searcher.search_with_collector(query, collector)
-    return [hit.docnum for hit in collector.results()]
+        left_out = np.fromiter(sorted(hidden), dtype=np.int64, count=len(hidden))
+        return [docnum for docnum, _ in top(found, sets.difference(found.ids, left_out), limit)]
+    # A prefix is ranked by Whoosh's collector.
+    return [docnum for docnum, _ in whoosh_top(searcher, query, limit, restrict=set(hidden))]

@@ -15,6 +15,7 @@ import pytest
 from whoosh import query as wq
 from whoosh import sorting
 
+from search.docsets import whoosh_top
 from search.index import SearchIndex, SearchRequest, Sort
 from search.query import Filters, filter_query, plan
 from search.suggest import FIELD, _best
@@ -141,9 +142,11 @@ def test_whoosh_matcher_replacement_loses_documents_we_do_not_use_it(
             replacing = collectors.TopCollector(10)
             searcher.search_with_collector(query, replacing)
             if [h.docnum for h in replacing.results()] != everything:
+                # Ours, and Whoosh's collector as we use it where Whoosh still ranks.
                 ours = generated.search(SearchRequest(text, snippets=False))
                 expected = [searcher.stored_fields(d)["id"] for d in everything]
                 assert [h.id for h in ours.hits] == expected
+                assert [d for d, _ in whoosh_top(searcher, query, 10)] == everything
                 return
     pytest.fail("Whoosh's matcher replacement agreed on 300 queries: it may be fixed")
 
@@ -163,3 +166,36 @@ def test_suggested_titles_are_the_best_scoring_less_hidden(
         everything = [hit.docnum for hit in searcher.search(prefix, limit=None)]
         expected = [d for d in everything if d not in hidden][:8]
         assert _best(searcher, generated.docsets, prefix, 8, hidden) == expected
+
+
+@pytest.mark.parametrize("text", ["star film", '"box office" review', "monsoon", "hero -comedy"])
+def test_hidden_articles_are_left_out_of_pages_totals_and_facets(
+    generated: SearchIndex, text: str
+) -> None:
+    """Articles changed or deleted since the build are hidden from the snapshot's index (a
+    live view serves their new versions from a small index of its own)."""
+    with generated.searching() as searcher:
+        best = [hit.docnum for hit in searcher.search(plan(text).loose, limit=None)]
+        hidden_docs = set(best[:3] + best[10:40:3])
+        hidden = frozenset(searcher.stored_fields(d)["id"] for d in hidden_docs)
+        query_plan = plan(text)
+        assert query_plan.strict is not None and query_plan.loose is not None
+        tiers = [query_plan.strict] + ([query_plan.loose] if query_plan.tiered else [])
+        expected: list[tuple[str, float]] = []
+        counts: dict[str, int] = {}
+        taken: set[int] = set(hidden_docs)
+        if query_plan.exclude is not None:
+            taken |= set(searcher.docs_for_query(query_plan.exclude))
+        for tier in tiers:
+            results = searcher.search(tier, limit=None, mask=set(taken))
+            for hit in results:
+                expected.append((hit["id"], round(hit.score, 4)))
+                category = hit.get("category")
+                if category:
+                    counts[category] = counts.get(category, 0) + 1
+            taken |= {hit.docnum for hit in results}
+    for page in (1, 2, 3):
+        found = generated.search(SearchRequest(text, page=page, snippets=False), hide=hidden)
+        assert found.total == len(expected)
+        assert [(h.id, h.score) for h in found.hits] == expected[(page - 1) * 10 : page * 10]
+        assert found.facets["category"] == counts
