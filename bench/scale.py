@@ -226,8 +226,14 @@ def serve(data_dir: Path, port: int, workers: int, env: dict[str, str]) -> subpr
 
 def worker_rss_mb(pid: int, field: str = "VmRSS") -> list[float]:
     """RSS of each child of the supervisor (the workers, plus multiprocessing's small
-    resource tracker), largest first."""
-    return sorted((round(rss_mb(p, field), 1) for p in tree_pids(pid)[1:]), reverse=True)
+    resource tracker), largest first. Only its children: a rebuild job a worker started is
+    a grandchild, and is not a worker's memory."""
+    children = [
+        int(p)
+        for task in Path(f"/proc/{pid}/task").glob("*/children")
+        for p in task.read_text().split()
+    ]
+    return sorted((round(rss_mb(p, field), 1) for p in children), reverse=True)
 
 
 def drive(
