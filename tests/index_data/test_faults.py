@@ -9,6 +9,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -252,3 +253,42 @@ def test_a_snapshot_altered_on_disk_is_refused_at_load(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert f"cannot load snapshot {second}" in server.log_path.read_text(errors="replace")
+
+
+def _mount_small_disk(folder: Path, size_kb: int) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)],
+        capture_output=True,
+    )
+    return mounted.returncode == 0
+
+
+def test_a_really_full_disk_during_a_build(tmp_path: Path) -> None:
+    """The data dir on a small tmpfs with room for the store and a little more than half a
+    snapshot: the build hits ENOSPC, says so in one line, and the live snapshot is untouched.
+    Needs root (mount); the file-size limit test above covers the rest everywhere."""
+    source, first, articles = _published(tmp_path / "source")
+    used_kb = sum(p.stat().st_size for p in source.rglob("*") if p.is_file()) // 1024
+    snapshot_kb = (
+        sum(p.stat().st_size for p in (source / "snapshots" / first).rglob("*") if p.is_file())
+        // 1024
+    )
+    disk = tmp_path / "disk"
+    if not _mount_small_disk(disk, used_kb + snapshot_kb // 2 + 256):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        data_dir = disk / "data"
+        shutil.copytree(source, data_dir, symlinks=True)
+        build = _build(data_dir)
+        _, err = build.communicate(timeout=120)
+        message = err.decode()
+        assert build.returncode == 1, message
+        assert "No space left on device" in message and "Traceback" not in message, message
+        assert _assert_whole(data_dir, articles) == first
+        staging = data_dir / "staging"
+        assert not staging.is_dir() or not any(staging.iterdir())
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
