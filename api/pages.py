@@ -56,12 +56,13 @@ def _page(name: str) -> FileResponse:
 def page_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/")
+    # HEAD too: link checkers and uptime probes ask for the pages without their bodies.
+    @router.api_route("/", methods=["GET", "HEAD"])
     def search_page() -> FileResponse:
         """The search page: state lives in the query string (q, page, category, sort)."""
         return _page("index.html")
 
-    @router.get("/article/{article_id:path}")
+    @router.api_route("/article/{article_id:path}", methods=["GET", "HEAD"])
     def article_page(article_id: str) -> FileResponse:
         """One page for every article: its script reads the id from the path. An unknown id
         still gets the page (200), which then says the story was not found."""

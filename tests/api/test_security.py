@@ -69,3 +69,10 @@ def test_rate_limit_answers_429_with_retry_after(built_dir: Path, tmp_path: Path
         # Health, metrics and pages are never limited.
         for path in ("/healthz", "/readyz", "/metrics", "/"):
             assert limited.get(path).status_code == 200, path
+
+
+def test_pages_answer_head_with_the_same_headers(client: TestClient) -> None:
+    for path in ("/", "/article/cruise-premiere"):
+        answer = client.head(path)
+        assert answer.status_code == 200 and answer.content == b""
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
