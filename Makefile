@@ -52,7 +52,7 @@ clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
 ## Speed at scale, ours beside tantivy, bm25s and sparse_dot_topn (needs ../shared/data and
-## wrk): a quick 10k-article run (a few minutes), and 10k, 30k and 100k (over an hour here).
+## wrk): a quick 10k-article run (a few minutes), and 10k, 30k and 100k (about 30 minutes here).
 ## Results: bench/results/scale-*.json and scale.md. Generated corpora go to bench/corpora/.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.scale --articles 10000
