@@ -16,8 +16,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from api.errors import ERROR_RESPONSES, InvalidParameter, NotFound, PayloadTooLarge, Unauthorized
+from api.errors import (
+    ERROR_RESPONSES,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 from api.holder import SnapshotHolder
+from api.security import TokenBuckets, client_key
 from api.settings import Settings
 from index_data.aliases import alias_file, alias_source, save_aliases
 from index_data.article import articles_from_records, validate_id
@@ -61,13 +69,26 @@ class JobAccepted(BaseModel):
 def admin_routes(settings: Settings, build_config: BuildConfig) -> APIRouter:
     token = settings.admin_token.get_secret_value().encode() if settings.admin_token else b""
 
+    # Failed attempts per client: GUPSHUP_ADMIN_LOGIN_FAILURES at once, then one every 6
+    # seconds (per worker); past that, 429 with Retry-After, so a token cannot be guessed
+    # at the speed of the server.
+    allowed = settings.admin_login_failures
+    failures = TokenBuckets(rate=1 / 6, burst=allowed) if allowed else None
+
     def require_token(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> None:
+        client = client_key(request.client.host if request.client else "unknown")
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("admin endpoints need 'Authorization: Bearer <token>'")
         # Constant time: how much of a guess matched must not show in the answer's timing.
         if not token or not hmac.compare_digest(credentials.credentials.encode(), token):
+            wait = failures.take(client) if failures is not None else 0.0
+            if wait > 0:
+                raise TooManyRequests(
+                    "too many failed admin logins from this client", retry_after=wait
+                )
             raise Unauthorized("the admin token is not valid")
 
     router = APIRouter(

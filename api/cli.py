@@ -10,8 +10,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -436,6 +438,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    if settings.admin_port is not None and settings.admin_port == (port or settings.port):
+        raise click.ClickException("GUPSHUP_ADMIN_PORT must differ from the public port")
     admin = _start_admin_listener(settings)
     try:
         uvicorn.run(
@@ -450,7 +454,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     finally:
         if admin is not None:
             admin.terminate()
-            admin.wait(timeout=30)
+            try:
+                admin.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                admin.kill()
 
 
 def _start_admin_listener(settings: Settings) -> subprocess.Popen[bytes] | None:
@@ -465,7 +472,26 @@ def _start_admin_listener(settings: Settings) -> subprocess.Popen[bytes] | None:
     command += ["--log-level", settings.log_level, "--no-access-log"]
     # uvicorn re-raises SIGTERM once it has shut down, so `serve` may end without running
     # its `finally`: the kernel stops the admin process when its parent goes, however it goes.
-    return subprocess.Popen(command, preexec_fn=_die_with_parent)
+    admin = subprocess.Popen(command, preexec_fn=_die_with_parent)
+    # Serve nothing rather than serve without the admin API asked for (a port taken, say).
+    deadline = time.monotonic() + 60
+    while not _listening(settings.admin_host, settings.admin_port):
+        if admin.poll() is not None or time.monotonic() > deadline:
+            admin.kill()
+            raise click.ClickException(
+                f"the admin API could not start on {settings.admin_host}:{settings.admin_port} "
+                f"(exit code {admin.poll()}); see the lines above"
+            )
+        time.sleep(0.1)
+    return admin
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _die_with_parent() -> None:
@@ -474,6 +500,8 @@ def _die_with_parent() -> None:
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent went before the signal was asked for
+            os._exit(1)
 
 
 @cli.group(name="eval")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,7 +27,13 @@ log = logging.getLogger("gupshup.api")
 
 UNPARSED_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 # A parameter that must hold some character other than a space, as the schema states it.
-NOT_BLANK = r"\S"
+# The class lists the spaces themselves (every character that JSON Schema's ECMA regexes,
+# pydantic's Rust regexes or Python call white space), so all three read it alike; `\S`
+# differed on characters such as U+001C and U+0085.
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{SPACES}]"
 
 
 class RequestError(Exception):
@@ -69,6 +76,15 @@ class PayloadTooLarge(RequestError):
     code = "payload_too_large"
 
 
+class TooManyRequests(RequestError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 404, 413, 422, 503)
 }
@@ -109,6 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = (
             {"WWW-Authenticate": 'Bearer realm="gupshup-admin"'} if exc.status == 401 else None
         )
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers
         )

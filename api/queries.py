@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
-from api.errors import InvalidParameter, NotFound
+from api.errors import NOT_BLANK, InvalidParameter, NotFound
 from api.result_cache import ResultCache
 from api.schemas import (
     ArticleResponse,
@@ -49,10 +50,14 @@ def _aliases(settings: Settings) -> AliasTable | None:
     return alias_file(settings.data_dir).current() if settings.aliases else None
 
 
+NOT_BLANK_RE = re.compile(NOT_BLANK)
+
+
 def check_query(q: str, settings: Settings) -> str:
-    text = " ".join(q.split())
-    if not text:
+    # Blank exactly as the schema's pattern says (api/errors.py).
+    if NOT_BLANK_RE.search(q) is None:
         raise InvalidParameter("q must not be empty", field="q")
+    text = " ".join(q.split())
     if len(q) > settings.max_query_chars:
         raise InvalidParameter(f"q is longer than {settings.max_query_chars} characters", field="q")
     return text

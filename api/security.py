@@ -7,15 +7,16 @@ same-origin referrer. FastAPI's /docs and /redoc pages load Swagger UI and ReDoc
 so their policy names that CDN as well.
 
 Rate limit (`GUPSHUP_RATE_LIMIT`, requests per second per client, 0 = off): a token bucket
-per client address over the public `/api/` routes (not admin, health, metrics or static
-files); past it, 429 in the usual JSON error shape with `Retry-After`. The buckets live in each
-worker process, so with N workers a client may get up to N times the rate when its requests
-spread over them; behind a proxy, run uvicorn with `--forwarded-allow-ips` so the client
-address is the reader's, not the proxy's.
+per client (an IPv4 address, or an IPv6 /64) over the public `/api/` routes (not admin,
+health, metrics or static files); past it, 429 in the usual JSON error shape with
+`Retry-After`. The buckets live in each worker process, so with N workers a client may get up
+to N times the rate when its requests spread over them; behind a proxy, set uvicorn's
+`FORWARDED_ALLOW_IPS` to the proxy's address so the client address is the reader's.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import threading
@@ -97,6 +98,18 @@ class TokenBuckets:
         return wait
 
 
+def client_key(host: str) -> str:
+    """Whom a bucket belongs to: an IPv4 address, or an IPv6 address's /64 (one household or
+    server is usually given a whole /64, and could rotate through it)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, rate: float, burst: int) -> None:
         self.app = app
@@ -114,7 +127,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "unknown")
+        wait = self.buckets.take(client_key(client[0] if client else "unknown"))
         if wait <= 0:
             await self.app(scope, receive, send)
             return

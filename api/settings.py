@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         None,
         description="Bearer token for /api/admin/*; without one the admin API is off.",
     )
+    admin_login_failures: int = Field(
+        10,
+        ge=0,
+        description="Failed admin logins a client may make at once (then one every 6 s) "
+        "before it gets 429; 0: no limit.",
+    )
     admin_port: int | None = Field(
         None,
         ge=1,

@@ -84,6 +84,8 @@ def _assert_whole(data_dir: Path, articles: int) -> str:
 def test_build_killed_at_random_points(tmp_path: Path) -> None:
     data_dir, first, articles = _published(tmp_path, extra=800)
     staging = data_dir / "staging"
+    # How long a build takes on this machine: the kills are spread over that.
+    took = build_snapshot(data_dir).seconds["total"]
     rng = random.Random(11)
     outcomes = []
     for _ in range(5):
@@ -94,7 +96,7 @@ def test_build_killed_at_random_points(tmp_path: Path) -> None:
         while not (staging.is_dir() and any(staging.iterdir())) and build.poll() is None:
             assert time.monotonic() < deadline
             time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.2))
+        time.sleep(rng.uniform(0.0, 1.2 * took))  # anywhere in it, publish included
         build.send_signal(signal.SIGKILL)
         build.communicate()
         current = _assert_whole(data_dir, articles)
@@ -138,13 +140,13 @@ def test_disk_full_during_a_build_fails_clearly(tmp_path: Path) -> None:
 def test_kill_during_build_leaves_no_lock_for_the_api_either(tmp_path: Path) -> None:
     """The lock is an flock: the kernel drops it with the process, so a build started
     afterwards from Python (as the admin API's job does) is not refused."""
-    data_dir, _, articles = _published(tmp_path)
+    data_dir, first, articles = _published(tmp_path, extra=800)
     build = _build(data_dir)
-    staging = data_dir / "staging"
-    while not (staging.is_dir() and any(staging.iterdir())) and build.poll() is None:
-        time.sleep(0.005)
+    _wait_for_staging(data_dir)
     os.kill(build.pid, signal.SIGKILL)
     build.communicate()
+    assert build.returncode == -signal.SIGKILL  # it died holding the lock, mid-build
+    assert SnapshotDir(data_dir).current_id() == first
     result = build_snapshot(data_dir, publish=True)
     assert result.published and _assert_whole(data_dir, articles) == result.snapshot_id
 
@@ -184,7 +186,7 @@ def test_server_killed_during_a_rebuild(tmp_path: Path) -> None:
     restarted server serves that. If the job dies too (the machine went down), the job is
     reported failed, the snapshot published before it still serves, and the next rebuild
     goes through. A write acknowledged before each kill is never lost."""
-    data_dir, first, articles = _published(tmp_path, extra=800)
+    data_dir, first, articles = _published(tmp_path, extra=1200)
     env = {"GUPSHUP_ADMIN_TOKEN": "fault-token"}
     auth = {"Authorization": "Bearer fault-token"}
     story = {"title": "Monsoon kite festival", "body": "Kites over the sea.", "category": "music"}
@@ -206,9 +208,9 @@ def test_server_killed_during_a_rebuild(tmp_path: Path) -> None:
         assert server.json("PUT", "/api/admin/articles/kite-parade", story, auth)[0] == 200
         doomed = _reindex(server, auth)
         _wait_for_staging(data_dir)
-        pid = _job(data_dir, doomed).pid
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)
+        running = _job(data_dir, doomed)
+        assert running.state == "running" and running.pid is not None, running
+        os.kill(running.pid, signal.SIGKILL)
     finally:
         server.kill9()
     assert _job(data_dir, doomed).state == "failed"
@@ -283,7 +285,11 @@ def test_a_really_full_disk_during_a_build(tmp_path: Path) -> None:
         data_dir = disk / "data"
         shutil.copytree(source, data_dir, symlinks=True)
         build = _build(data_dir)
-        _, err = build.communicate(timeout=120)
+        try:
+            _, err = build.communicate(timeout=120)
+        finally:
+            build.kill()  # never leave it holding the mount
+            build.wait()
         message = err.decode()
         assert build.returncode == 1, message
         assert "No space left on device" in message and "Traceback" not in message, message
@@ -291,4 +297,5 @@ def test_a_really_full_disk_during_a_build(tmp_path: Path) -> None:
         staging = data_dir / "staging"
         assert not staging.is_dir() or not any(staging.iterdir())
     finally:
-        subprocess.run(["umount", str(disk)], check=True)
+        if subprocess.run(["umount", str(disk)]).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=True)
