@@ -86,6 +86,34 @@ def _values_at(postings: Postings, docs: DocSet) -> np.ndarray:
     return postings.scores[np.searchsorted(postings.ids, docs)]
 
 
+class _PostingsCache:
+    """Postings by key, least recently used out once they hold more than `budget` postings
+    in all (an entry bigger than the budget is not kept). Thread-safe."""
+
+    def __init__(self, budget: int) -> None:
+        self._entries: OrderedDict[Any, Postings] = OrderedDict()
+        self._held = 0
+        self._budget = budget
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Postings | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, found: Postings) -> None:
+        with self._lock:
+            if key in self._entries or len(found.ids) > self._budget:
+                return
+            self._entries[key] = found
+            self._held += len(found.ids)
+            while self._held > self._budget:
+                _, dropped = self._entries.popitem(last=False)
+                self._held -= len(dropped.ids)
+
+
 class DocSets:
     """Match sets and scores of queries over one read-only index (whose postings never
     change), with a bounded cache of term postings and per-field length and facet columns.
@@ -93,12 +121,9 @@ class DocSets:
 
     def __init__(self, size: int, budget: int = CACHE_BUDGET) -> None:
         self.size = size  # documents in the index (numbers run from 0 to size - 1)
-        self._terms: OrderedDict[tuple[str, Any], Postings] = OrderedDict()
-        self._held = 0
-        self._budget = budget
+        self._terms = _PostingsCache(budget)
+        self._phrases = _PostingsCache(PHRASE_BUDGET)
         self._columns: dict[tuple[str, str], Any] = {}
-        self._phrases: OrderedDict[str, Postings] = OrderedDict()
-        self._phrases_held = 0
         # Why this index cannot be read as arrays (deleted documents), once found.
         self._unsupported = ""
         self._lock = threading.Lock()
@@ -215,42 +240,23 @@ class DocSets:
         if self._unsupported:
             raise Unsupported(self._unsupported)
         key = repr(query)
-        with self._lock:
-            found = self._phrases.get(key)
-            if found is not None:
-                self._phrases.move_to_end(key)
-                return found
-        pairs = sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
-        found = Postings(
-            np.fromiter((d for d, _ in pairs), dtype=np.int64, count=len(pairs)),
-            np.fromiter((v for _, v in pairs), dtype=np.float64, count=len(pairs)),
-        )
-        with self._lock:
-            if key not in self._phrases and len(found.ids) <= PHRASE_BUDGET:
-                self._phrases[key] = found
-                self._phrases_held += len(found.ids)
-                while self._phrases_held > PHRASE_BUDGET:
-                    _, dropped = self._phrases.popitem(last=False)
-                    self._phrases_held -= len(dropped.ids)
+        found = self._phrases.get(key)
+        if found is None:
+            pairs = sorted((hit.docnum, hit.score) for hit in searcher.search(query, limit=None))
+            found = Postings(
+                np.fromiter((d for d, _ in pairs), dtype=np.int64, count=len(pairs)),
+                np.fromiter((v for _, v in pairs), dtype=np.float64, count=len(pairs)),
+            )
+            self._phrases.put(key, found)
         return found
 
     # ---- terms ---------------------------------------------------------------------------
 
     def term(self, searcher: Any, field: str, text: Any) -> Postings:
-        key = (field, text)
-        with self._lock:
-            found = self._terms.get(key)
-            if found is not None:
-                self._terms.move_to_end(key)
-                return found
-        found = self._read_term(searcher, field, text)
-        with self._lock:
-            if key not in self._terms and len(found.ids) <= self._budget:
-                self._terms[key] = found
-                self._held += len(found.ids)
-                while self._held > self._budget:
-                    _, dropped = self._terms.popitem(last=False)
-                    self._held -= len(dropped.ids)
+        found = self._terms.get((field, text))
+        if found is None:
+            found = self._read_term(searcher, field, text)
+            self._terms.put((field, text), found)
         return found
 
     def _read_term(self, searcher: Any, field: str, text: Any) -> Postings:

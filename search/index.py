@@ -478,21 +478,6 @@ def _complete_matches(searcher: Searcher, text: str, filters: Filters) -> int:
 Entry = tuple[float, int, float | None]  # ranking key, document number, score to report
 
 
-def _entries(
-    searcher: Searcher, best: list[tuple[int, float]], request: SearchRequest
-) -> list[Entry]:
-    """Ranked (document, score) pairs as entries comparable across indexes."""
-    if request.sort == "newest":
-        dates = searcher.reader().column_reader("sort_date")
-        return [(float(dates[docnum]), docnum, None) for docnum, _ in best]
-    if request.recency is not None and request.recency.weight > 0:
-        dates = searcher.reader().column_reader("sort_date")
-        factor = request.recency.factor
-        boosted = [(score * factor(dates[docnum]), docnum) for docnum, score in best]
-        return [(b, docnum, b) for b, docnum in boosted]
-    return [(score, docnum, score) for docnum, score in best]
-
-
 def _hit(
     stored: dict[str, Any], terms: frozenset[str] | None, score: float | None, *, scored: bool
 ) -> Hit:
@@ -530,15 +515,12 @@ class _Part:
         # Left out of every tier: hidden articles (changed or deleted since the build) and
         # the reader's exclusions; each tier adds what it matched.
         self.removed = self.sets.union([hidden_docs, self.sets.of(searcher, query_plan.exclude)])
-        self.narrowed: set[int] = set()  # tiers (by query id) that leave some match out
 
     def tier(self, query: wq.Query) -> DocSet:
         """The documents `query` adds: matched, allowed by the filters, not yet taken."""
         matched = self.sets.of(self.searcher, query)
         docs = matched if self.allowed is None else self.sets.intersection([matched, self.allowed])
         docs = self.sets.difference(docs, self.removed)
-        if len(docs) < len(matched):
-            self.narrowed.add(id(query))
         self.removed = self.sets.union([self.removed, docs])
         return docs
 
@@ -551,12 +533,26 @@ class _Part:
             # Newest first, ties by document number (as Whoosh's sorting collector orders).
             dates = self.sets.column(searcher, "sort_date")[docs]
             order = np.lexsort((docs, -dates))[:limit]
-            return _entries(searcher, [(int(d), 0.0) for d in docs[order]], self.request)
+            return self._entries([(int(d), 0.0) for d in docs[order]])
         found = self.sets.scores(searcher, query)
         if found is not None:
-            return _entries(searcher, top(found, docs, limit), self.request)
-        allow = set(docs.tolist()) if id(query) in self.narrowed else None
-        return _entries(searcher, whoosh_top(searcher, query, limit, allow), self.request)
+            return self._entries(top(found, docs, limit))
+        # Shapes left to Whoosh (or an index with deletions): allowing exactly the tier's
+        # documents applies the filters, hidden articles, exclusions and earlier tiers.
+        return self._entries(whoosh_top(searcher, query, limit, set(docs.tolist())))
+
+    def _entries(self, best: list[tuple[int, float]]) -> list[Entry]:
+        """Ranked (document, score) pairs as entries comparable across indexes."""
+        request = self.request
+        if request.sort == "newest":
+            dates = self.sets.column(self.searcher, "sort_date")
+            return [(float(dates[docnum]), docnum, None) for docnum, _ in best]
+        if request.recency is not None and request.recency.weight > 0:
+            dates = self.sets.column(self.searcher, "sort_date")
+            factor = request.recency.factor
+            boosted = [(score * factor(int(dates[docnum])), docnum) for docnum, score in best]
+            return [(b, docnum, b) for b, docnum in boosted]
+        return [(score, docnum, score) for docnum, score in best]
 
 
 def _facets(parts: list[_Part], matched: list[DocSet]) -> dict[str, dict[str, int]]:
