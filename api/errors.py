@@ -30,9 +30,11 @@ UNPARSED_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 # The class lists the spaces themselves (every character that JSON Schema's ECMA regexes,
 # pydantic's Rust regexes or Python call white space), so all three read it alike; `\S`
 # differed on characters such as U+001C and U+0085.
-SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
-    chr(c) for c in range(0x2000, 0x200B)
-) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 NOT_BLANK = f"[^{SPACES}]"
 
 

@@ -14,6 +14,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_fixes
 from search.schema import SearchDoc, build_schema, doc_fields
+from search.words import WordCounts
 
 whoosh_fixes.install()  # a stat() per posting written, a copy of the index per searcher
 
@@ -65,7 +66,8 @@ def build_index(
     on_doc: Callable[[], None] | None = None,
     batch_size: int = 100,
 ) -> IndexStats:
-    """Create a new index at `path` (which must not hold one) and add every document."""
+    """Create a new index at `path` (which must not hold one) and add every document; the
+    documents' words and their counts are saved beside it (words.py)."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(folder), build_schema())
@@ -78,9 +80,11 @@ def build_index(
         else ix.writer(limitmb=limit_mb)
     )
     count = 0
+    words = WordCounts()
     try:
         for doc in docs:
             writer.add_document(**doc_fields(doc))
+            words.add(doc.title, doc.body)
             count += 1
             if on_doc is not None:
                 on_doc()
@@ -89,5 +93,6 @@ def build_index(
         raise
     writer.commit()
     ix.close()
+    words.save(folder)
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
     return IndexStats(doc_count=count, size_bytes=size)

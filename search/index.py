@@ -26,6 +26,7 @@ from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse,
 from search.schema import UNDATED, SearchDoc
 from search.spelling import correct
 from search.suggest import Suggestions, suggest
+from search.words import WordCounts, WordsError
 
 Sort = Literal["relevance", "newest"]
 
@@ -156,8 +157,11 @@ class SearchIndex:
     """A read-only index plus one cached searcher per thread (Whoosh searchers are not
     thread-safe, and opening one per query is slow)."""
 
-    def __init__(self, ix: Any, path: Path | None, stats: CorpusStats | None = None) -> None:
+    def __init__(
+        self, ix: Any, path: Path | None, words: WordCounts, stats: CorpusStats | None = None
+    ) -> None:
         self._borrowed_stats = stats
+        self.words = words
         self._own_stats: CorpusStats | None = None
         self._ix = ix
         self.path = path
@@ -177,13 +181,19 @@ class SearchIndex:
             ix = whoosh_index.open_dir(str(folder), readonly=True)
         except (OSError, whoosh_index.EmptyIndexError) as exc:
             raise IndexUnavailable(f"cannot open search index at {folder}: {exc}") from exc
-        return cls(ix, folder)
+        try:
+            words = WordCounts.load(folder)
+        except WordsError as exc:
+            raise IndexUnavailable(str(exc)) from exc
+        return cls(ix, folder, words)
 
     @classmethod
     def in_memory(cls, docs: Iterable[SearchDoc], scored_like: SearchIndex) -> SearchIndex:
         """An index of a few documents held in memory (articles changed since a build), whose
         scores use `scored_like`'s collection statistics so the two rank as one."""
-        return cls(build_memory_index(docs), None, scored_like.stats())
+        docs = list(docs)
+        words = WordCounts.of((doc.title, doc.body) for doc in docs)
+        return cls(build_memory_index(docs), None, words, scored_like.stats())
 
     def stats(self) -> CorpusStats:
         with self._lock:
@@ -193,8 +203,8 @@ class SearchIndex:
 
     def sound_alikes(self) -> dict[str, list[str]]:
         """Indexed words (unstemmed, as in titles and bodies) by phonetic key, commonest
-        first; built on first use from the spelling fields' vocabulary, about a second per
-        300,000 distinct words, instead of a second indexed copy of every text."""
+        first; built on first use from the word list, about a second per 300,000 distinct
+        words, instead of a second indexed copy of every text."""
         return self._vocabulary()[0]
 
     def words_by_initial(self) -> dict[str, tuple[str, ...]]:
@@ -207,15 +217,11 @@ class SearchIndex:
                 return self._words
         found: dict[str, list[tuple[int, str]]] = {}
         initials: dict[str, set[str]] = {}
-        with self.searching() as searcher:
-            reader = searcher.reader()
-            for field_name in ("spell_title", "spell_body"):
-                for raw, info in reader.iter_field(field_name):
-                    word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                    initials.setdefault(word[:1], set()).add(word)
-                    sound = phonetic_key(word)
-                    if sound is not None:
-                        found.setdefault(sound, []).append((-int(info.doc_frequency()), word))
+        for word, count in self.words.items():
+            initials.setdefault(word[:1], set()).add(word)
+            sound = phonetic_key(word)
+            if sound is not None:
+                found.setdefault(sound, []).append((-count, word))
         sounds = {k: list(dict.fromkeys(w for _, w in sorted(v))) for k, v in found.items()}
         words = (sounds, {k: tuple(sorted(v)) for k, v in initials.items()})
         with self._lock:
@@ -330,7 +336,7 @@ class SearchIndex:
         if query_plan.strict is None or query_plan.loose is None:
             with self.searching() as searcher:
                 return SearchResults(
-                    0, (), {"category": {}}, self._correction(searcher, request, 0)
+                    0, (), {"category": {}}, self._correction(searcher, request, 0, None)
                 )
         offset = (request.page - 1) * request.per_page
         boosted = bool(
@@ -366,7 +372,7 @@ class SearchIndex:
         ]
         firsts = [part.tier(query_plan.strict) for part in parts]
         complete = sum(len(docs) for docs in firsts)
-        also = indexes[1][1] if len(indexes) > 1 else None
+        also = indexes[1][0].words if len(indexes) > 1 else None
         correction = self._correction(indexes[0][1], request, complete, also)
         tiers: list[tuple[wq.Query, list[DocSet]]] = [(query_plan.strict, firsts)]
         terms = set(query_plan.body_terms)
@@ -443,7 +449,7 @@ class SearchIndex:
         searcher: Searcher,
         request: SearchRequest,
         complete: int,
-        also: Searcher | None = None,
+        also: WordCounts | None,
     ) -> str | None:
         """A corrected query when few articles have all the words typed. Words the index has
         never seen are respelt first (that alone is offered: they matched nothing); if there
@@ -454,7 +460,7 @@ class SearchIndex:
         # Respelling known words is a long shot: only when nothing has every word.
         for known_too in (False, True) if complete == 0 else (False,):
             fixed = correct(
-                searcher, clauses, self.words_by_initial(), known_too=known_too, also=also
+                self.words, clauses, self.words_by_initial(), known_too=known_too, also=also
             )
             if fixed is None:
                 continue

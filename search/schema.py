@@ -9,8 +9,18 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import name_analyzer, news_analyzer
 
-SCHEMA_VERSION = 3
+# 4: no `spell_` fields (the word list is search/words.tsv) and sort_date is a column only.
+SCHEMA_VERSION = 4
 UNDATED = -(2**62)
+
+
+class ColumnOnlyNumeric(NUMERIC):  # type: ignore[misc]
+    """A NUMERIC kept as a per-document column (for sorting) and never indexed: Whoosh writes
+    the column whatever `indexed` says, and skips the terms when it is False."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.indexed = False
 
 
 @dataclass(frozen=True)
@@ -35,10 +45,10 @@ def build_schema() -> Schema:
     news = news_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        # spelling=True keeps the unstemmed words in spell_title / spell_body: suggestions
-        # complete to real words ("movies", not the stem "movi"), and "did you mean" offers them.
-        title=TEXT(analyzer=news, stored=True, phrase=True, spelling=True),
-        body=TEXT(analyzer=news, stored=True, phrase=True, spelling=True),
+        # The unstemmed words "did you mean" offers are counted beside the index (words.py),
+        # not indexed a second time (`spelling=True`).
+        title=TEXT(analyzer=news, stored=True, phrase=True),
+        body=TEXT(analyzer=news, stored=True, phrase=True),
         # Searchable words of the tags, and the exact tags for filtering.
         tags=TEXT(analyzer=news, stored=True, phrase=True),
         tag_key=KEYWORD(commas=True, lowercase=True),
@@ -49,8 +59,9 @@ def build_schema() -> Schema:
         category=ID(stored=True, sortable=True),
         published_at=DATETIME(),
         # Seconds since the epoch, UNDATED when there is no date: sorting on it puts undated
-        # stories last under "newest" (a missing DATETIME value would sort first).
-        sort_date=NUMERIC(bits=64, sortable=True, signed=True),
+        # stories last under "newest" (a missing DATETIME value would sort first). Only the
+        # column is read, so its 16 range terms per article are not indexed.
+        sort_date=ColumnOnlyNumeric(bits=64, sortable=True, signed=True),
         published_at_text=STORED(),
         url=STORED(),
         source=STORED(),

@@ -8,19 +8,18 @@ from dataclasses import replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from whoosh.searching import Searcher
 
 from search.analysis import fold
 from search.query import Clause
+from search.words import WordCounts
 
 WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F]+")
-SPELL_FIELDS = ("title", "body")
 MIN_WORD_CHARS = 4
 MAX_WORD_CHARS = 30  # longer "words" are pasted junk, not typos
 # A query with more unknown words than this is not a typo to fix; each respelling costs a
 # fuzzy walk of the term dictionary, so a public endpoint must bound them.
 MAX_RESPELT = 4
-# A known word is respelt only if it is in at most RARE title/body term lists, and only
+# A known word is respelt only if at most RARE articles have it, and only
 # into a word at least MIN_GAIN times more frequent.
 RARE = 3
 MIN_GAIN = 3
@@ -45,11 +44,6 @@ def edit_distance(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
-def document_frequency(searcher: Searcher, word: str) -> int:
-    reader = searcher.reader()
-    return sum(int(reader.doc_frequency(f"spell_{f}", word)) for f in SPELL_FIELDS)
-
-
 def _swaps(word: str) -> set[str]:
     return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
 
@@ -58,12 +52,12 @@ Vocabulary = Mapping[str, Sequence[str]]  # the index's words by their first let
 
 
 def best_replacement(
-    searcher: Searcher, word: str, vocabulary: Vocabulary, *, known_too: bool
+    words: WordCounts, word: str, vocabulary: Vocabulary, *, known_too: bool
 ) -> str | None:
     """The most frequent indexed word nearest to `word`, if it is clearly more common.
     A word the index knows is only replaced when `known_too` (a second, bolder pass), and
     only if it is rare."""
-    own = document_frequency(searcher, word)
+    own = words.frequency(word)
     if own and (not known_too or own > RARE):
         return None
     # A known word is only respelt by one edit ("pathan" -> "pathaan"), never by two
@@ -83,7 +77,7 @@ def best_replacement(
         distance = edit_distance(word, candidate)
         if distance > limit:
             continue
-        frequency = document_frequency(searcher, candidate)
+        frequency = words.frequency(candidate)
         # An unknown word takes any indexed neighbour; a known one only a far commoner word.
         if frequency >= (own * MIN_GAIN if own else 1):
             scored.append((distance, -frequency, candidate))
@@ -91,12 +85,12 @@ def best_replacement(
 
 
 def correct(
-    searcher: Searcher,
+    counts: WordCounts,
     clauses: list[Clause],
     vocabulary: Vocabulary,
     *,
     known_too: bool = False,
-    also: Searcher | None = None,
+    also: WordCounts | None = None,
 ) -> list[Clause] | None:
     """The clauses with likely typos in their words replaced, or None when none look misspelt.
     Words the index has never seen are replaced; with `known_too`, rare known words are too
@@ -110,9 +104,7 @@ def correct(
 
     def known(word: str) -> bool:
         # `also` is the index of articles changed since the build: their words are real too.
-        return bool(document_frequency(searcher, word)) or (
-            also is not None and bool(document_frequency(also, word))
-        )
+        return bool(counts.frequency(word)) or (also is not None and bool(also.frequency(word)))
 
     unknown = [w for w in candidates if not w.isdigit() and not known(w)]
     if len(unknown) > MAX_RESPELT or (known_too and len(candidates) > MAX_RESPELT):
@@ -127,7 +119,7 @@ def correct(
             lambda m: (
                 m.group()
                 if known(fold(m.group().lower())) and not known_too
-                else _fix_word(searcher, m.group(), vocabulary, known_too)
+                else _fix_word(counts, m.group(), vocabulary, known_too)
             ),
             clause.text,
         )
@@ -136,8 +128,8 @@ def correct(
     return fixed if changed else None
 
 
-def _fix_word(searcher: Searcher, typed: str, vocabulary: Vocabulary, known_too: bool) -> str:
+def _fix_word(counts: WordCounts, typed: str, vocabulary: Vocabulary, known_too: bool) -> str:
     word = fold(typed.lower())
     if not MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS or word.isdigit():
         return typed
-    return best_replacement(searcher, word, vocabulary, known_too=known_too) or typed
+    return best_replacement(counts, word, vocabulary, known_too=known_too) or typed

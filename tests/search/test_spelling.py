@@ -9,7 +9,6 @@ from search.spelling import (
     MIN_GAIN,
     _swaps,
     best_replacement,
-    document_frequency,
     edit_distance,
     max_distance,
 )
@@ -20,19 +19,18 @@ def _brute_force(generated: SearchIndex, word: str, *, known_too: bool) -> str |
     """Every indexed word within the distance (first letter as typed, or the first two
     swapped), the nearest and then the commonest; a known word only for a far commoner one."""
     vocabulary = {w for words in generated.words_by_initial().values() for w in words}
-    with generated.searching() as searcher:
-        own = document_frequency(searcher, word)
-        if own and (not known_too or own > 3):
-            return None
-        limit = 1 if own else max_distance(word)
-        best = []
-        for other in vocabulary - {word}:
-            if other[:1] != word[:1] and other not in _swaps(word):
-                continue
-            distance = edit_distance(word, other)
-            frequency = document_frequency(searcher, other)
-            if distance <= limit and frequency >= (own * MIN_GAIN if own else 1):
-                best.append((distance, -frequency, other))
+    own = generated.words.frequency(word)
+    if own and (not known_too or own > 3):
+        return None
+    limit = 1 if own else max_distance(word)
+    best = []
+    for other in vocabulary - {word}:
+        if other[:1] != word[:1] and other not in _swaps(word):
+            continue
+        distance = edit_distance(word, other)
+        frequency = generated.words.frequency(other)
+        if distance <= limit and frequency >= (own * MIN_GAIN if own else 1):
+            best.append((distance, -frequency, other))
     return min(best)[2] if best else None
 
 
@@ -51,12 +49,12 @@ def test_respelling_is_the_nearest_commonest_vocabulary_word(
     generated: SearchIndex, typo: str
 ) -> None:
     vocabulary = generated.words_by_initial()
-    with generated.searching() as searcher:
-        found = best_replacement(searcher, typo, vocabulary, known_too=False)
+    found = best_replacement(generated.words, typo, vocabulary, known_too=False)
     assert found == _brute_force(generated, typo, known_too=False)
 
 
 def test_a_dropped_letter_is_put_back(generated: SearchIndex) -> None:
-    with generated.searching() as searcher:
-        fixed = best_replacement(searcher, "premere", generated.words_by_initial(), known_too=False)
+    fixed = best_replacement(
+        generated.words, "premere", generated.words_by_initial(), known_too=False
+    )
     assert fixed == "premiere"
