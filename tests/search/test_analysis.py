@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh.analysis import StandardAnalyzer
 
-from search.analysis import fold, name_analyzer, news_analyzer, tokens
+from search.analysis import (
+    fold,
+    name_analyzer,
+    name_chain,
+    news_analyzer,
+    news_chain,
+    tokens,
+)
 
 
 def test_devanagari_words_stay_whole() -> None:
@@ -25,3 +37,64 @@ def test_nukta_and_accents_fold() -> None:
 def test_english_is_stemmed_and_stop_words_dropped() -> None:
     assert tokens(news_analyzer(), "The trains and the training") == ["train", "train"]
     assert tokens(news_analyzer(), "Pathaan 2") == ["pathaan", "2"]
+
+
+# Texts that exercise what the chain does: stop words at the start and between words (position
+# renumbering), contractions, accents, nukta, Devanagari and dandas, digits, mixed case.
+CHAIN_TEXTS = [
+    "The Movies of Café Society and SRK's hits, don't stop: 2 पठान ख़ान । a the",
+    "the the film of the year",
+    "running   runs ran RUNNING",
+    "",
+    "   ",
+    "Zoë Saldaña, Beyoncé & the I.I.T. 9/11 spider-man",
+]
+CALLS: list[dict[str, object]] = [
+    {},
+    {"positions": True, "chars": True},
+    {"positions": True, "chars": True, "removestops": False, "start_pos": 3, "start_char": 5},
+    {"positions": True, "no_morph": True},
+    {"tokenize": False, "positions": True, "chars": True},
+    {"keeporiginal": True, "mode": "query"},
+]
+
+
+def _stream(analyzer: object, text: str, call: dict[str, object]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for t in analyzer(text, **call):  # type: ignore[operator]
+        out.append(
+            (
+                t.text,
+                t.stopped,
+                t.boost,
+                t.pos if call.get("positions") else None,
+                (t.startchar, t.endchar) if call.get("chars") else None,
+                getattr(t, "original", None) if call.get("keeporiginal") else None,
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("text", CHAIN_TEXTS)
+def test_one_pass_analyzers_equal_the_whoosh_chains(text: str, call: dict[str, object]) -> None:
+    for fused, chain in ((news_analyzer(), news_chain()), (name_analyzer(), name_chain())):
+        assert _stream(fused, text, call) == _stream(chain, text, call)
+        # Twice: the second time comes from the cache.
+        assert _stream(fused, text, call) == _stream(chain, text, call)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_one_pass_analyzers_equal_the_chains_on_any_text(text: str) -> None:
+    for fused, chain in ((news_analyzer(), news_chain()), (name_analyzer(), name_chain())):
+        for call in CALLS[:4]:
+            assert _stream(fused, text, call) == _stream(chain, text, call)
+
+
+def test_the_analyzer_pickles_without_its_cache() -> None:
+    analyzer = news_analyzer()
+    tokens(analyzer, "Trains and training")
+    copy = pickle.loads(pickle.dumps(analyzer))
+    assert copy == analyzer and copy != name_analyzer()
+    assert tokens(copy, "Trains and training") == ["train", "train"]
