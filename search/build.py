@@ -13,7 +13,9 @@ from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_fixes
+from search.docsets import read_postings
 from search.schema import SearchDoc, build_schema, doc_fields
+from search.stored_postings import write_stored_postings
 from search.words import WordCounts
 
 whoosh_fixes.install()  # a stat() per posting written, a copy of the index per searcher
@@ -92,6 +94,8 @@ def build_index(
         writer.cancel()
         raise
     writer.commit()
+    with ix.reader() as reader:
+        write_stored_postings(folder, reader, read_postings)
     ix.close()
     words.save(folder)
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())

@@ -29,6 +29,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.stored_postings import StoredPostings
+
 DocSet = np.ndarray  # sorted, unique int64 document numbers
 
 EMPTY: DocSet = np.zeros(0, dtype=np.int64)
@@ -68,6 +70,25 @@ def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
         else:
             weights.append(np.asarray(found, dtype=np.float64))
         matcher._next_block()
+    if not ids:
+        return EMPTY, NO_VALUES
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def read_postings(reader: Any, field: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A word's document numbers and weights over every segment of `reader`, from Whoosh's
+    blocks (what search/stored_postings.py saves for common words at build time)."""
+    ids, weights = [], []
+    for leaf, base in reader.leaf_readers():
+        if leaf.has_deletions():
+            raise Unsupported("deleted documents")
+        try:
+            matcher = leaf.postings(field, text)
+        except (TermNotFound, ValueError):
+            continue
+        leaf_ids, leaf_weights = _leaf_postings(matcher)
+        ids.append(leaf_ids + base)
+        weights.append(leaf_weights)
     if not ids:
         return EMPTY, NO_VALUES
     return np.concatenate(ids), np.concatenate(weights)
@@ -119,8 +140,12 @@ class DocSets:
     change), with a bounded cache of term postings and per-field length and facet columns.
     Thread-safe; the searcher passed in must belong to this index."""
 
-    def __init__(self, size: int, budget: int = CACHE_BUDGET) -> None:
+    def __init__(
+        self, size: int, stored: StoredPostings | None = None, budget: int = CACHE_BUDGET
+    ) -> None:
         self.size = size  # documents in the index (numbers run from 0 to size - 1)
+        # Common words' postings saved at build time (stored_postings.py); others from Whoosh.
+        self._stored = stored if stored is not None else StoredPostings.empty()
         self._terms = _PostingsCache(budget)
         self._phrases = _PostingsCache(PHRASE_BUDGET)
         self._columns: dict[tuple[str, str], Any] = {}
@@ -260,23 +285,23 @@ class DocSets:
         return found
 
     def _read_term(self, searcher: Any, field: str, text: Any) -> Postings:
-        reader = searcher.reader()
-        ids, weights = [], []
-        for leaf, base in reader.leaf_readers():
-            if leaf.has_deletions():
-                self._unsupported = "deleted documents"
-                raise Unsupported(self._unsupported)
-            try:
-                matcher = leaf.postings(field, text)
-            except (TermNotFound, ValueError):
-                continue
-            leaf_ids, leaf_weights = _leaf_postings(matcher)
-            ids.append(leaf_ids + base)
-            weights.append(leaf_weights)
-        if not ids:
+        stored = self._stored.get(field, text) if isinstance(text, str) else None
+        if stored is not None:
+            docs, tf = stored
+        else:
+            docs, tf = self._read_segments(searcher.reader(), field, text)
+        if not len(docs):
             return Postings(EMPTY, NO_VALUES)
-        docs, tf = np.concatenate(ids), np.concatenate(weights)
         return Postings(docs, self._term_scores(searcher, field, text, docs, tf))
+
+    def _read_segments(self, reader: Any, field: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        if self._unsupported:
+            raise Unsupported(self._unsupported)
+        try:
+            return read_postings(reader, field, text)
+        except Unsupported as exc:
+            self._unsupported = str(exc)
+            raise
 
     def _term_scores(
         self, searcher: Any, field: str, text: Any, docs: DocSet, tf: np.ndarray

@@ -25,6 +25,7 @@ from search.highlight import snippet
 from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
 from search.spelling import correct
+from search.stored_postings import StoredPostings, StoredPostingsError
 from search.suggest import Suggestions, suggest
 from search.words import WordCounts, WordsError
 
@@ -158,7 +159,12 @@ class SearchIndex:
     thread-safe, and opening one per query is slow)."""
 
     def __init__(
-        self, ix: Any, path: Path | None, words: WordCounts, stats: CorpusStats | None = None
+        self,
+        ix: Any,
+        path: Path | None,
+        words: WordCounts,
+        stats: CorpusStats | None = None,
+        stored: StoredPostings | None = None,
     ) -> None:
         self._borrowed_stats = stats
         self.words = words
@@ -171,7 +177,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._closed = False
         self._words: tuple[dict[str, list[str]], dict[str, tuple[str, ...]]] | None = None
-        self.docsets = DocSets(int(ix.doc_count_all()))
+        self.docsets = DocSets(int(ix.doc_count_all()), stored)
 
     @classmethod
     def open(cls, path: str | Path) -> SearchIndex:
@@ -183,9 +189,10 @@ class SearchIndex:
             raise IndexUnavailable(f"cannot open search index at {folder}: {exc}") from exc
         try:
             words = WordCounts.load(folder)
-        except WordsError as exc:
+            stored = StoredPostings.load(folder, int(ix.doc_count_all()))
+        except (WordsError, StoredPostingsError) as exc:
             raise IndexUnavailable(str(exc)) from exc
-        return cls(ix, folder, words)
+        return cls(ix, folder, words, stored=stored)
 
     @classmethod
     def in_memory(cls, docs: Iterable[SearchDoc], scored_like: SearchIndex) -> SearchIndex:

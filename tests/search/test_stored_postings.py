@@ -1,0 +1,84 @@
+"""Common words' postings saved beside the index at build time: exactly what a search would
+read from Whoosh's blocks, refused when damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search import IndexUnavailable
+from search.build import build_index
+from search.docsets import read_postings
+from search.index import SearchIndex
+from search.schema import SearchDoc
+from search.stored_postings import (
+    FIELDS,
+    IDS_FILE,
+    MIN_POSTINGS,
+    TERMS_FILE,
+    TF_FILE,
+    StoredPostings,
+)
+
+
+def test_every_common_word_is_saved_as_whoosh_reads_it(generated: SearchIndex) -> None:
+    assert generated.path is not None
+    stored = StoredPostings.load(generated.path, generated.doc_count)
+    saved = rare = 0
+    with generated.searching() as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) > 1  # the fixture has several segments
+        for field in FIELDS:
+            if field not in reader.schema:
+                continue
+            for raw, info in reader.iter_field(field):
+                text = raw.decode("utf-8")
+                found = stored.get(field, text)
+                if info.doc_frequency() < MIN_POSTINGS:
+                    assert found is None, (field, text)
+                    rare += 1
+                    continue
+                ids, weights = read_postings(reader, field, text)
+                assert found is not None, (field, text)
+                np.testing.assert_array_equal(found[0], ids)
+                np.testing.assert_array_equal(found[1], weights)
+                assert found[0].dtype == np.int64 and found[1].dtype == np.float64
+                saved += 1
+    assert saved == len(stored) and saved > 30 and rare > 0
+
+
+def _built(tmp_path: Path) -> Path:
+    folder = tmp_path / "search"
+    docs = [
+        SearchDoc(id=f"d{n}", title="Monsoon premiere", body=f"film {n} premiere")
+        for n in range(MIN_POSTINGS + 4)
+    ]
+    build_index(folder, docs)
+    return folder
+
+
+def test_damaged_arrays_are_refused_at_open(tmp_path: Path) -> None:
+    folder = _built(tmp_path)
+    opened = SearchIndex.open(folder)
+    try:
+        # "film" and "premiere" are in every document: saved, and searched from the arrays.
+        assert opened.docsets._stored.get("body", "film") is not None
+        assert opened.doc_count == MIN_POSTINGS + 4
+    finally:
+        opened.close()
+    ids = np.load(folder / IDS_FILE)
+    ids[0] = MIN_POSTINGS + 4  # a document the index does not have
+    np.save(folder / IDS_FILE, ids)
+    with pytest.raises(IndexUnavailable, match="name documents not indexed"):
+        SearchIndex.open(folder)
+    np.save(folder / IDS_FILE, ids[:-1])
+    with pytest.raises(IndexUnavailable, match="mismatched shapes"):
+        SearchIndex.open(folder)
+    (folder / TERMS_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexUnavailable, match="cannot read the stored postings"):
+        SearchIndex.open(folder)
+    (folder / TF_FILE).unlink()
+    with pytest.raises(IndexUnavailable, match="cannot read the stored postings"):
+        SearchIndex.open(folder)
