@@ -47,6 +47,10 @@ class Unsupported(Exception):
     """The query or index needs Whoosh's own matcher (a phrase, a range, deleted documents)."""
 
 
+class Deleted(Unsupported):
+    """The index has deleted documents, which its postings still list."""
+
+
 @dataclass(frozen=True)
 class Postings:
     """One term's postings over the whole index, with each one's score (before boosts)."""
@@ -81,7 +85,7 @@ def read_postings(reader: Any, field: str, text: Any) -> tuple[np.ndarray, np.nd
     ids, weights = [], []
     for leaf, base in reader.leaf_readers():
         if leaf.has_deletions():
-            raise Unsupported("deleted documents")
+            raise Deleted("deleted documents")
         try:
             matcher = leaf.postings(field, text)
         except (TermNotFound, ValueError):
@@ -299,7 +303,7 @@ class DocSets:
             raise Unsupported(self._unsupported)
         try:
             return read_postings(reader, field, text)
-        except Unsupported as exc:
+        except Deleted as exc:  # for good: the index is what it is (one word's odd block is not)
             self._unsupported = str(exc)
             raise
 

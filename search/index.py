@@ -190,6 +190,9 @@ class SearchIndex:
         try:
             words = WordCounts.load(folder)
             stored = StoredPostings.load(folder, int(ix.doc_count_all()))
+            with ix.reader() as reader:
+                if reader.has_deletions():  # not ours (builds write whole indexes): the
+                    stored = None  # saved arrays would still list the deleted documents
         except (WordsError, StoredPostingsError) as exc:
             raise IndexUnavailable(str(exc)) from exc
         return cls(ix, folder, words, stored=stored)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import index as whoosh_index
 
 from search import IndexUnavailable
 from search.build import build_index
 from search.docsets import read_postings
-from search.index import SearchIndex
+from search.index import SearchIndex, SearchRequest
 from search.schema import SearchDoc
 from search.stored_postings import (
     FIELDS,
@@ -82,3 +83,21 @@ def test_damaged_arrays_are_refused_at_open(tmp_path: Path) -> None:
     (folder / TF_FILE).unlink()
     with pytest.raises(IndexUnavailable, match="cannot read the stored postings"):
         SearchIndex.open(folder)
+
+
+def test_an_index_with_deletions_is_searched_without_the_arrays(tmp_path: Path) -> None:
+    """Builds never delete, but an index changed behind our back must not answer from
+    arrays that still list a deleted document."""
+    folder = _built(tmp_path)
+    ix = whoosh_index.open_dir(str(folder))
+    writer = ix.writer()
+    writer.delete_by_term("id", "d0")
+    writer.commit(merge=False)
+    ix.close()
+    opened = SearchIndex.open(folder)
+    try:
+        results = opened.search(SearchRequest("film premiere", per_page=500))
+        assert results.total == MIN_POSTINGS + 3
+        assert "d0" not in {hit.id for hit in results.hits}
+    finally:
+        opened.close()
