@@ -189,7 +189,7 @@ class SearchIndex:
             raise IndexUnavailable(f"cannot open search index at {folder}: {exc}") from exc
         try:
             words = WordCounts.load(folder)
-            stored = StoredPostings.load(folder, int(ix.doc_count_all()))
+            stored: StoredPostings | None = StoredPostings.load(folder, int(ix.doc_count_all()))
             with ix.reader() as reader:
                 if reader.has_deletions():  # not ours (builds write whole indexes): the
                     stored = None  # saved arrays would still list the deleted documents
