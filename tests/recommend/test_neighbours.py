@@ -82,3 +82,40 @@ def test_public_product_route_gives_the_same_lists(monkeypatch: pytest.MonkeyPat
     public = build_neighbours(matrix, k=6, duplicate_threshold=1.01, rows_per_block=20)
     assert np.allclose(fast.scores, public.scores, atol=1e-6)
     assert (fast.indices == public.indices).mean() > 0.99
+
+
+def _top_oracle(slab: np.ndarray, width: int, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each row sorted whole: best first, ties by column."""
+    idx = np.full((slab.shape[0], width), -1, dtype=np.int32)
+    scores = np.zeros((slab.shape[0], width), dtype=np.float32)
+    for row, values in enumerate(slab):
+        order = sorted(range(len(values)), key=lambda c: (-values[c], c))[:width]
+        for rank, col in enumerate(order):
+            if values[col] > min_score:
+                idx[row, rank] = col
+                scores[row, rank] = values[col]
+    return idx, scores
+
+
+@pytest.mark.parametrize("cols", [40, 700, 3000])
+def test_top_columns_are_exact_with_ties_and_excluded_cells(cols: int) -> None:
+    """The threshold shortcut and the whole-row fallback both give each row's exact best,
+    ties by column: scores rounded to two decimals tie often; -inf cells (the row itself,
+    its duplicates) and scores at or below the minimum are never listed; some rows have
+    fewer good cells than the list is long (they are ranked whole)."""
+    from recommend.neighbours import _top
+
+    rng = np.random.default_rng(cols)
+    slab = np.round(rng.random((60, cols)), 2).astype(np.float32)
+    slab[rng.random(slab.shape) < 0.05] = -np.inf
+    slab[:5, :] = -np.inf  # nothing to list
+    slab[5:10, 10:] = 0.0  # only ten candidates, then scores at the minimum
+    slab[10:15] = np.float32(0.5)  # every cell ties
+    slab[15:20, 0:160:16] = 1.5  # ten best cells, all in the threshold's sample: too few
+    width = 30
+    idx = np.empty((60, width), dtype=np.int32)
+    scores = np.empty((60, width), dtype=np.float32)
+    _top(slab, width, 0.0, idx, scores)
+    want_idx, want_scores = _top_oracle(slab, width, 0.0)
+    assert np.array_equal(idx, want_idx)
+    assert np.array_equal(scores, want_scores)
