@@ -1,4 +1,4 @@
-"""Two fixes to Whoosh 2.7 (whoosh-reloaded 2.7.5, pinned), installed when search.build loads.
+"""Three fixes to Whoosh 2.7 (whoosh-reloaded 2.7.5, pinned), installed when search.build loads.
 
 1. Length columns. While a segment is written, Whoosh looks up the field length of every
    posting. For fields that keep no lengths (ids, keywords, spelling and suggestion words) it
@@ -11,6 +11,10 @@
    `BytesIO`: every searcher held a private copy of the postings and terms files (56 MB at
    10,000 articles, 4 searchers per worker). A read-only view of the mapping replaces the
    copy: the pages stay the OS's, shared by every searcher and worker.
+3. Field lengths per posting. Writing a segment, Whoosh asks the new segment's length column
+   for the field length of every posting, one column read (in Python) each. The column is
+   read once per field into bytes, and each length comes from those. Measured on 3,000
+   composed articles: 1.4 s of a 15 s profile.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.filedb.structfile import BufferFile
+from whoosh.util.numeric import byte_to_length
 
 _cached_reader_original = W3PerDocReader._cached_reader
 
@@ -87,7 +92,31 @@ def _buffer_file_init(self: Any, buf: Any, name: str | None = None, onclose: Any
     self.is_closed = False
 
 
+_doc_field_length_original = W3PerDocReader.doc_field_length
+_LENGTH_OF_BYTE: list[int | None] = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def _doc_field_length(self: Any, docnum: int, fieldname: str, default: int = 0) -> Any:
+    """`W3PerDocReader.doc_field_length` with the answers of the original: the length the
+    column's byte stands for, None for a zero byte, `default` without a column."""
+    columns = self.__dict__.setdefault("_gupshup_lengths", {})
+    codes = columns.get(fieldname, _UNREAD)
+    if codes is _UNREAD:
+        column = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        codes = None if column is None else bytes(column[i] for i in range(self._doccount))
+        columns[fieldname] = codes
+    if codes is None:
+        return default
+    if not 0 <= docnum < len(codes):
+        return _doc_field_length_original(self, docnum, fieldname, default)
+    return _LENGTH_OF_BYTE[codes[docnum]]
+
+
+_UNREAD = object()
+
+
 def install() -> None:
-    """Install both fixes (idempotent)."""
+    """Install the three fixes (idempotent)."""
     W3PerDocReader._cached_reader = _cached_reader
+    W3PerDocReader.doc_field_length = _doc_field_length
     BufferFile.__init__ = _buffer_file_init

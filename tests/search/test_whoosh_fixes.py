@@ -12,6 +12,7 @@ from array import array
 from whoosh.filedb.structfile import BufferFile
 
 from search import whoosh_fixes
+from search.index import SearchIndex
 from search.whoosh_fixes import ViewReader
 
 DATA = b"first line\nsecond\n\nlast without newline" + bytes(range(256))
@@ -50,3 +51,19 @@ def test_buffer_file_reads_pickles_and_arrays_without_a_copy() -> None:
     got = array("i")
     got.fromfile(f.file, 50)  # type: ignore[arg-type]
     assert got == numbers
+
+
+def test_field_lengths_read_once_answer_as_whoosh_does(generated: SearchIndex) -> None:
+    """Fix 3: every document's length of every field (and fields without lengths) comes out
+    as Whoosh's own per-posting column read gives it."""
+    whoosh_fixes.install()
+    original = whoosh_fixes._doc_field_length_original
+    with generated.searching() as searcher:
+        for leaf, _ in searcher.reader().leaf_readers():
+            perdoc = leaf._perdoc
+            count = leaf.doc_count_all()
+            for field in ("title", "body", "tags", "author", "id", "category"):
+                for docnum in range(count + 1):
+                    assert perdoc.doc_field_length(docnum, field, -7) == original(
+                        perdoc, docnum, field, -7
+                    ), (field, docnum)
