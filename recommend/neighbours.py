@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -168,18 +169,32 @@ def _top(
     sample = slab[:, ::SAMPLE_STRIDE]
     if rows == 0:
         return
+    # Never below the least listable score: a row of mostly equal low scores (zeros, when
+    # few articles share a word) would otherwise make every cell a candidate.
+    floor = _least_above(min_score, slab.dtype)
     if sample.shape[1] > reach:
-        threshold = -np.partition(-sample, reach - 1, axis=1)[:, reach - 1]
+        sampled = -np.partition(-sample, reach - 1, axis=1)[:, reach - 1]
     else:
-        threshold = _kth_best(slab, width)
+        sampled = _kth_best(slab, width)
+    threshold = np.maximum(sampled, floor)
     short = _above(slab, threshold, width, min_score, out_idx, out_scores)
+    # A row held to the floor is complete: every cell it could list reached it.
+    short = short[threshold[short] > floor]
     if len(short):
         idx = np.empty((len(short), width), dtype=out_idx.dtype)
         scores = np.empty((len(short), width), dtype=out_scores.dtype)
         part = slab[short]
-        _above(part, _kth_best(part, width), width, min_score, idx, scores)
+        _above(part, np.maximum(_kth_best(part, width), floor), width, min_score, idx, scores)
         out_idx[short] = idx
         out_scores[short] = scores
+
+
+def _least_above(value: float, dtype: np.dtype[Any]) -> float:
+    """The smallest number of `dtype` greater than `value` (as a float: exact)."""
+    found = np.asarray(value, dtype=dtype)
+    if found <= value:
+        found = np.nextafter(found, np.asarray(np.inf, dtype=dtype))
+    return float(found)
 
 
 def _kth_best(slab: np.ndarray, width: int) -> np.ndarray:
@@ -207,6 +222,10 @@ def _above(
     order = np.lexsort((hit_cols, -hit_scores, hit_rows))
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     ranks = np.arange(width)
+    if not len(order):  # no cell of any row is listable
+        out_idx[:] = -1
+        out_scores[:] = 0.0
+        return np.flatnonzero(counts < width)
     picks = order[np.minimum(starts[:, None] + ranks[None, :], len(order) - 1)]
     best, best_scores = hit_cols[picks], hit_scores[picks]
     valid = (ranks[None, :] < counts[:, None]) & (best_scores > min_score)

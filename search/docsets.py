@@ -157,6 +157,10 @@ class DocSets:
         self._unsupported = ""
         self._lock = threading.Lock()
 
+    def forget_stored(self) -> None:
+        """Drop this index's saved arrays (its snapshot is closed); Whoosh's blocks remain."""
+        self._stored = StoredPostings.empty()
+
     # ---- set algebra: a flag per document of the index (100,000 flags are 100 KB) beats
     # sorting the concatenated arrays, which is what numpy's union1d and intersect1d do.
 

@@ -303,6 +303,9 @@ class SearchIndex:
         if self._own_stats is not None:
             self._own_stats.close()
         self._ix.close()
+        # Let the saved arrays' mappings go with the last slice a running search still holds
+        # (closing them under it would crash it): a pruned snapshot's files are then freed.
+        self.docsets.forget_stored()
 
     def document(self, article_id: str) -> dict[str, Any] | None:
         """Stored fields of one article, or None."""

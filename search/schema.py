@@ -7,7 +7,7 @@ from datetime import datetime
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from search.analysis import name_analyzer, news_analyzer
+from search.analysis import BUILD_CACHE, name_analyzer, news_analyzer
 
 # 4: no `spell_` fields (the word list is search/words.tsv) and sort_date is a column only.
 SCHEMA_VERSION = 4
@@ -42,7 +42,7 @@ class SearchDoc:
 
 
 def build_schema() -> Schema:
-    news = news_analyzer()
+    news = news_analyzer(BUILD_CACHE)
     return Schema(
         id=ID(stored=True, unique=True),
         # The unstemmed words "did you mean" offers are counted beside the index (words.py),
@@ -53,8 +53,8 @@ def build_schema() -> Schema:
         tags=TEXT(analyzer=news, stored=True, phrase=True),
         tag_key=KEYWORD(commas=True, lowercase=True),
         # Unstemmed words of title and tags, for search-as-you-type (completions and titles).
-        suggest=TEXT(analyzer=name_analyzer(), phrase=False),
-        author=TEXT(analyzer=name_analyzer(), stored=True, phrase=True),
+        suggest=TEXT(analyzer=name_analyzer(BUILD_CACHE), phrase=False),
+        author=TEXT(analyzer=name_analyzer(BUILD_CACHE), stored=True, phrase=True),
         author_key=ID(),
         category=ID(stored=True, sortable=True),
         published_at=DATETIME(),

@@ -99,8 +99,10 @@ class StoredPostings:
         except (OSError, ValueError) as exc:
             problem = f"cannot read the stored postings in {folder}: {exc}"
             raise StoredPostingsError(problem) from exc
-        if ids.ndim != 1 or tf.shape != ids.shape or not isinstance(terms, dict):
+        if ids.ndim != 1 or tf.shape != ids.shape:
             raise StoredPostingsError(f"{folder}: stored postings of mismatched shapes")
+        if not isinstance(terms, dict) or not all(isinstance(w, dict) for w in terms.values()):
+            raise StoredPostingsError(f"{folder}: {TERMS_FILE} is not a map of fields to words")
         if len(ids) and (int(ids.max(initial=0)) >= doc_count or int(ids.min(initial=0)) < 0):
             raise StoredPostingsError(f"{folder}: stored postings name documents not indexed")
         for field, words in terms.items():
@@ -108,6 +110,7 @@ class StoredPostings:
                 if not (
                     isinstance(span, list)
                     and len(span) == 2
+                    and all(type(x) is int for x in span)
                     and 0 <= span[0] <= span[1] <= len(ids)
                 ):
                     raise StoredPostingsError(f"{folder}: bad span for {field}:{word}")

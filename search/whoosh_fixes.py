@@ -12,9 +12,9 @@
    10,000 articles, 4 searchers per worker). A read-only view of the mapping replaces the
    copy: the pages stay the OS's, shared by every searcher and worker.
 3. Field lengths per posting. Writing a segment, Whoosh asks the new segment's length column
-   for the field length of every posting, one column read (in Python) each. The column is
-   read once per field into bytes, and each length comes from those. Measured on 3,000
-   composed articles: 1.4 s of a 15 s profile.
+   for the field length of every posting, one column read (in Python) each. While postings
+   are written (`FieldWriter.add_postings`), the column is read once per field into bytes,
+   and each length comes from those. Measured on 3,000 composed articles: 7.4 -> 6.9 s.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from whoosh.codec.base import FieldWriter
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.filedb.structfile import BufferFile
 from whoosh.util.numeric import byte_to_length
@@ -92,31 +93,42 @@ def _buffer_file_init(self: Any, buf: Any, name: str | None = None, onclose: Any
     self.is_closed = False
 
 
-_doc_field_length_original = W3PerDocReader.doc_field_length
 _LENGTH_OF_BYTE: list[int | None] = [None] + [byte_to_length(b) for b in range(1, 256)]
+_add_postings_original = FieldWriter.add_postings
 
 
-def _doc_field_length(self: Any, docnum: int, fieldname: str, default: int = 0) -> Any:
-    """`W3PerDocReader.doc_field_length` with the answers of the original: the length the
-    column's byte stands for, None for a zero byte, `default` without a column."""
-    columns = self.__dict__.setdefault("_gupshup_lengths", {})
-    codes = columns.get(fieldname, _UNREAD)
-    if codes is _UNREAD:
-        column = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        codes = None if column is None else bytes(column[i] for i in range(self._doccount))
-        columns[fieldname] = codes
-    if codes is None:
-        return default
-    if not 0 <= docnum < len(codes):
-        return _doc_field_length_original(self, docnum, fieldname, default)
-    return _LENGTH_OF_BYTE[codes[docnum]]
+class ColumnLengths:
+    """The new segment's field lengths, as `W3PerDocReader.doc_field_length` answers them
+    (the length a column byte stands for, None for a zero byte, `default` without a
+    column), each field's column read once. Only while a segment is written: a searcher
+    asks for a few documents' lengths, and reading a whole column for them cost more."""
+
+    def __init__(self, perdoc: Any) -> None:
+        self._perdoc = perdoc
+        self._codes: dict[str, bytes | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> Any:
+        if fieldname not in self._codes:
+            perdoc = self._perdoc
+            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            count = perdoc._doccount
+            self._codes[fieldname] = (
+                None if column is None else bytes(column[i] for i in range(count))
+            )
+        codes = self._codes[fieldname]
+        if codes is None or not 0 <= docnum < len(codes):
+            return self._perdoc.doc_field_length(docnum, fieldname, default)
+        return _LENGTH_OF_BYTE[codes[docnum]]
 
 
-_UNREAD = object()
+def _add_postings(self: Any, schema: Any, lengths: Any, items: Any) -> Any:
+    return _add_postings_original(
+        self, schema, ColumnLengths(lengths) if lengths else lengths, items
+    )
 
 
 def install() -> None:
     """Install the three fixes (idempotent)."""
     W3PerDocReader._cached_reader = _cached_reader
-    W3PerDocReader.doc_field_length = _doc_field_length
+    FieldWriter.add_postings = _add_postings
     BufferFile.__init__ = _buffer_file_init

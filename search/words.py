@@ -10,48 +10,45 @@ the words itself and saves one small file beside the index instead.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 
-from search.analysis import ENGLISH_STOP_WORDS, TOKEN_PATTERN, fold
+from whoosh.analysis import Analyzer
+
+from search.analysis import news_analyzer
 
 FILE_NAME = "words.tsv"
-_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 class WordsError(Exception):
     """The word list is missing or unreadable."""
 
 
-@lru_cache(maxsize=200_000)
-def _spelling_word(token: str) -> str | None:
-    word = fold(token.lower())
-    return None if word in ENGLISH_STOP_WORDS else word
+# Unstemmed news analysis: the very tokens, folding and stop words of titles and bodies. A
+# build passes its own with a large cache (search/build.py); this one serves the few articles
+# changed since a build, for a server's whole life, so its cache stays small.
+_ANALYZER = news_analyzer()
 
 
-def spelling_words(text: str) -> set[str]:
-    """The distinct words of `text` as the news analyzer sees them before stemming: the same
-    tokens, lowercased and folded, English stop words left out (Whoosh's `spell_` fields
-    held exactly these)."""
-    words = {_spelling_word(token) for token in _TOKEN.findall(text)}
-    words.discard(None)
-    return words  # type: ignore[return-value]
+def spelling_words(text: str, analyzer: Analyzer = _ANALYZER) -> set[str]:
+    """The distinct words of `text` as the news analyzer sees them before stemming (what
+    Whoosh's `spell_` fields held: its analyzer with `no_morph`)."""
+    return {token.text for token in analyzer(text, no_morph=True)}
 
 
 class WordCounts:
     """Word -> number of articles whose title or body has it."""
 
-    def __init__(self, counts: Counter[str] | None = None) -> None:
+    def __init__(self, counts: Counter[str] | None = None, analyzer: Analyzer = _ANALYZER) -> None:
         self._counts: Counter[str] = counts if counts is not None else Counter()
+        self._analyzer = analyzer
 
     def add(self, *texts: str) -> None:
         """Count one article made of `texts` (each word once however often it appears)."""
         words: set[str] = set()
         for text in texts:
-            words |= spelling_words(text)
+            words |= spelling_words(text, self._analyzer)
         self._counts.update(words)
 
     def frequency(self, word: str) -> int:

@@ -119,3 +119,37 @@ def test_top_columns_are_exact_with_ties_and_excluded_cells(cols: int) -> None:
     want_idx, want_scores = _top_oracle(slab, width, 0.0)
     assert np.array_equal(idx, want_idx)
     assert np.array_equal(scores, want_scores)
+
+
+def test_rows_of_mostly_zeros_list_only_their_scored_cells() -> None:
+    """Few articles share a word with most others when texts are short: rows of zeros with
+    a few positive cells, some rows with fewer than the list is long, some with more. The
+    threshold never goes below the least listable score, so the zeros are not candidates."""
+    from recommend.neighbours import _top
+
+    rng = np.random.default_rng(17)
+    slab = np.zeros((50, 2000), dtype=np.float32)
+    for row in range(50):
+        cells = rng.choice(2000, size=int(rng.integers(0, 60)), replace=False)
+        slab[row, cells] = np.round(rng.random(len(cells)), 2) + 0.01
+    slab[3, 7] = np.nextafter(np.float32(0.05), np.float32(0))  # at the minimum: not listed
+    slab[3, 8] = np.float32(0.05)  # the float32 nearest 0.05 is just above it: listed
+    width = 30
+    idx = np.empty((50, width), dtype=np.int32)
+    scores = np.empty((50, width), dtype=np.float32)
+    _top(slab, width, 0.05, idx, scores)
+    want_idx, want_scores = _top_oracle(slab, width, 0.05)
+    assert np.array_equal(idx, want_idx)
+    assert np.array_equal(scores, want_scores)
+
+
+def test_a_slab_with_nothing_to_list() -> None:
+    """Every cell excluded (the rows themselves and their duplicates) or at the minimum."""
+    from recommend.neighbours import _top
+
+    slab = np.zeros((6, 400), dtype=np.float32)
+    slab[:3] = -np.inf
+    idx = np.empty((6, 30), dtype=np.int32)
+    scores = np.empty((6, 30), dtype=np.float32)
+    _top(slab, 30, 0.0, idx, scores)
+    assert (idx == -1).all() and (scores == 0).all()

@@ -77,6 +77,14 @@ def test_damaged_arrays_are_refused_at_open(tmp_path: Path) -> None:
     np.save(folder / IDS_FILE, ids[:-1])
     with pytest.raises(IndexUnavailable, match="mismatched shapes"):
         SearchIndex.open(folder)
+    # Arrays of one shape again (every posting naming document 0), then damaged word lists.
+    np.save(folder / IDS_FILE, np.zeros(len(np.load(folder / TF_FILE)), dtype=np.int32))
+    (folder / TERMS_FILE).write_text('{"body": ["film"]}', encoding="utf-8")
+    with pytest.raises(IndexUnavailable, match="not a map of fields to words"):
+        SearchIndex.open(folder)
+    (folder / TERMS_FILE).write_text('{"body": {"film": [0.0, 3]}}', encoding="utf-8")
+    with pytest.raises(IndexUnavailable, match="bad span for body:film"):
+        SearchIndex.open(folder)
     (folder / TERMS_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexUnavailable, match="cannot read the stored postings"):
         SearchIndex.open(folder)

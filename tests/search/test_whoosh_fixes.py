@@ -8,11 +8,14 @@ import os
 import pickle
 import random
 from array import array
+from pathlib import Path
 
 from whoosh.filedb.structfile import BufferFile
 
 from search import whoosh_fixes
+from search.build import build_index
 from search.index import SearchIndex
+from search.schema import SearchDoc
 from search.whoosh_fixes import ViewReader
 
 DATA = b"first line\nsecond\n\nlast without newline" + bytes(range(256))
@@ -54,16 +57,39 @@ def test_buffer_file_reads_pickles_and_arrays_without_a_copy() -> None:
 
 
 def test_field_lengths_read_once_answer_as_whoosh_does(generated: SearchIndex) -> None:
-    """Fix 3: every document's length of every field (and fields without lengths) comes out
-    as Whoosh's own per-posting column read gives it."""
-    whoosh_fixes.install()
-    original = whoosh_fixes._doc_field_length_original
+    """Fix 3: every document's length of every field (and fields without lengths, and
+    document numbers past the segment) comes out as Whoosh's own column reads give it."""
     with generated.searching() as searcher:
         for leaf, _ in searcher.reader().leaf_readers():
             perdoc = leaf._perdoc
+            lengths = whoosh_fixes.ColumnLengths(perdoc)
             count = leaf.doc_count_all()
             for field in ("title", "body", "tags", "author", "id", "category"):
-                for docnum in range(count + 1):
-                    assert perdoc.doc_field_length(docnum, field, -7) == original(
-                        perdoc, docnum, field, -7
-                    ), (field, docnum)
+                for docnum in range(count + 3):
+                    want: object
+                    try:
+                        want = perdoc.doc_field_length(docnum, field, -7)
+                    except IndexError as exc:
+                        want = type(exc)
+                    try:
+                        got: object = lengths.doc_field_length(docnum, field, -7)
+                    except IndexError as exc:
+                        got = type(exc)
+                    assert got == want, (field, docnum)
+
+
+def test_fix_3_is_used_while_postings_are_written(tmp_path: Path) -> None:
+    whoosh_fixes.install()
+    seen: list[object] = []
+    original = whoosh_fixes._add_postings_original
+
+    def spy(self: object, schema: object, lengths: object, items: object) -> object:
+        seen.append(lengths)
+        return original(self, schema, lengths, items)
+
+    whoosh_fixes._add_postings_original = spy
+    try:
+        build_index(tmp_path / "ix", [SearchDoc(id="a", title="Pathaan", body="Pathaan 2")])
+    finally:
+        whoosh_fixes._add_postings_original = original
+    assert seen and all(isinstance(x, whoosh_fixes.ColumnLengths) for x in seen)

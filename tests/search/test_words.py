@@ -7,8 +7,11 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import IndexUnavailable
+from search.analysis import news_chain
 from search.build import build_index
 from search.index import SearchIndex
 from search.schema import SearchDoc
@@ -63,3 +66,28 @@ def test_counts_of_changed_articles_come_from_their_own_text(generated: SearchIn
     finally:
         extra.close()
     assert WordCounts.of([("a b", "b c")]).frequency("b") == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_words_are_what_the_unstemmed_news_chain_makes(text: str) -> None:
+    """What Whoosh's spell_ fields held: the news chain's tokens with `no_morph`."""
+    want = {t.text for t in news_chain()(text, no_morph=True)}
+    assert spelling_words(text) == want
+    assert "" not in spelling_words(text)
+
+
+def test_a_token_that_folds_to_nothing_is_no_word(tmp_path: Path) -> None:
+    """A nukta alone (after a space, a bracket or a zero-width joiner) folds to an empty
+    token: the chain's stop filter drops it, and so must the word list, or its file would
+    hold an empty word and no snapshot built from that article could be opened."""
+    text = "Shah Rukh Khan (\u093c) spoke, \u0915\u200d\u093c too"
+    assert spelling_words(text) == {"shah", "rukh", "khan", "spoke", "\u0915", "too"}
+    folder = tmp_path / "search"
+    build_index(folder, [SearchDoc(id="a", title="Interview", body=text)])
+    opened = SearchIndex.open(folder)
+    try:
+        assert opened.words.frequency("khan") == 1
+        assert opened.words.frequency("") == 0
+    finally:
+        opened.close()
