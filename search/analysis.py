@@ -122,6 +122,15 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
             found = cache[raw] = (text, stopped)
         return found
 
+    def distinct_words(self, text: str) -> set[str]:
+        """`{t.text for t in self(text, no_morph=True)}` without a token object per word."""
+        found = set()
+        for raw in self._expression.findall(text):
+            term, stopped = self._term(raw, False)
+            if not stopped:
+                found.add(term)
+        return found
+
     def __call__(
         self,
         value: str,

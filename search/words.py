@@ -14,9 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from whoosh.analysis import Analyzer
-
-from search.analysis import news_analyzer
+from search.analysis import WordAnalyzer
 
 FILE_NAME = "words.tsv"
 
@@ -28,19 +26,21 @@ class WordsError(Exception):
 # Unstemmed news analysis: the very tokens, folding and stop words of titles and bodies. A
 # build passes its own with a large cache (search/build.py); this one serves the few articles
 # changed since a build, for a server's whole life, so its cache stays small.
-_ANALYZER = news_analyzer()
+_ANALYZER = WordAnalyzer(stop=True, stem=True)
 
 
-def spelling_words(text: str, analyzer: Analyzer = _ANALYZER) -> set[str]:
+def spelling_words(text: str, analyzer: WordAnalyzer = _ANALYZER) -> set[str]:
     """The distinct words of `text` as the news analyzer sees them before stemming (what
     Whoosh's `spell_` fields held: its analyzer with `no_morph`)."""
-    return {token.text for token in analyzer(text, no_morph=True)}
+    return analyzer.distinct_words(text)
 
 
 class WordCounts:
     """Word -> number of articles whose title or body has it."""
 
-    def __init__(self, counts: Counter[str] | None = None, analyzer: Analyzer = _ANALYZER) -> None:
+    def __init__(
+        self, counts: Counter[str] | None = None, analyzer: WordAnalyzer = _ANALYZER
+    ) -> None:
         self._counts: Counter[str] = counts if counts is not None else Counter()
         self._analyzer = analyzer
 
