@@ -164,11 +164,10 @@ def _top(
     reach; a row where fewer than `width` reach it gets its exact `width`-th best value as
     the threshold instead. Partitioning whole rows of a 100,000-column slab was a quarter
     of the neighbour stage."""
-    rows = slab.shape[0]
+    if slab.shape[0] == 0:
+        return
     reach = -(-4 * width // SAMPLE_STRIDE)  # the sample's reach-th best is the threshold
     sample = slab[:, ::SAMPLE_STRIDE]
-    if rows == 0:
-        return
     # Never below the least listable score: a row of mostly equal low scores (zeros, when
     # few articles share a word) would otherwise make every cell a candidate.
     floor = _least_above(min_score, slab.dtype)

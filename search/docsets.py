@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 from whoosh import collectors, scoring
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.stored_postings import StoredPostings
+from search.whoosh_fixes import length_codes
 
 DocSet = np.ndarray  # sorted, unique int64 document numbers
 
@@ -331,11 +332,10 @@ class DocSets:
         """Each document's length of `field`, as Whoosh decodes it for scoring."""
 
         def read(leaf: Any, count: int) -> np.ndarray:
-            column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-            if column is None:
+            codes = length_codes(leaf._perdoc, field)
+            if codes is None:
                 return np.zeros(count)
-            codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
-            return _LENGTHS[codes]
+            return _LENGTHS[np.frombuffer(codes, dtype=np.uint8)]
 
         return self._per_document(searcher, ("length", field), read)
 

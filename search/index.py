@@ -187,12 +187,13 @@ class SearchIndex:
             ix = whoosh_index.open_dir(str(folder), readonly=True)
         except (OSError, whoosh_index.EmptyIndexError) as exc:
             raise IndexUnavailable(f"cannot open search index at {folder}: {exc}") from exc
+        with ix.reader() as reader:
+            # Not ours (builds write whole indexes), but the saved arrays would still list
+            # the deleted documents: such an index is read from Whoosh's blocks only.
+            deletions = reader.has_deletions()
         try:
             words = WordCounts.load(folder)
-            stored: StoredPostings | None = StoredPostings.load(folder, int(ix.doc_count_all()))
-            with ix.reader() as reader:
-                if reader.has_deletions():  # not ours (builds write whole indexes): the
-                    stored = None  # saved arrays would still list the deleted documents
+            stored = None if deletions else StoredPostings.load(folder, int(ix.doc_count_all()))
         except (WordsError, StoredPostingsError) as exc:
             raise IndexUnavailable(str(exc)) from exc
         return cls(ix, folder, words, stored=stored)

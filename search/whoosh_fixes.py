@@ -97,6 +97,15 @@ _LENGTH_OF_BYTE: list[int | None] = [None] + [byte_to_length(b) for b in range(1
 _add_postings_original = FieldWriter.add_postings
 
 
+def length_codes(perdoc: Any, fieldname: str) -> bytes | None:
+    """A segment's length column for `fieldname`, a byte per document (`byte_to_length`
+    decodes it), read once; None when the field keeps no lengths."""
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    return bytes(column[i] for i in range(perdoc._doccount))
+
+
 class ColumnLengths:
     """The new segment's field lengths, as `W3PerDocReader.doc_field_length` answers them
     (the length a column byte stands for, None for a zero byte, `default` without a
@@ -109,12 +118,7 @@ class ColumnLengths:
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> Any:
         if fieldname not in self._codes:
-            perdoc = self._perdoc
-            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            count = perdoc._doccount
-            self._codes[fieldname] = (
-                None if column is None else bytes(column[i] for i in range(count))
-            )
+            self._codes[fieldname] = length_codes(self._perdoc, fieldname)
         codes = self._codes[fieldname]
         if codes is None or not 0 <= docnum < len(codes):
             return self._perdoc.doc_field_length(docnum, fieldname, default)

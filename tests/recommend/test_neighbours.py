@@ -7,7 +7,7 @@ import pytest
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from recommend.neighbours import build_neighbours
+from recommend.neighbours import _top, build_neighbours
 
 
 def random_unit_rows(n: int, dim: int, seed: int, density: float = 0.15) -> sparse.csr_matrix:
@@ -97,14 +97,21 @@ def _top_oracle(slab: np.ndarray, width: int, min_score: float) -> tuple[np.ndar
     return idx, scores
 
 
+def _assert_top_is_exact(slab: np.ndarray, width: int, min_score: float) -> None:
+    idx = np.empty((slab.shape[0], width), dtype=np.int32)
+    scores = np.empty((slab.shape[0], width), dtype=np.float32)
+    _top(slab, width, min_score, idx, scores)
+    want_idx, want_scores = _top_oracle(slab, width, min_score)
+    assert np.array_equal(idx, want_idx)
+    assert np.array_equal(scores, want_scores)
+
+
 @pytest.mark.parametrize("cols", [40, 700, 3000])
 def test_top_columns_are_exact_with_ties_and_excluded_cells(cols: int) -> None:
     """The threshold shortcut and the whole-row fallback both give each row's exact best,
     ties by column: scores rounded to two decimals tie often; -inf cells (the row itself,
     its duplicates) and scores at or below the minimum are never listed; some rows have
     fewer good cells than the list is long (they are ranked whole)."""
-    from recommend.neighbours import _top
-
     rng = np.random.default_rng(cols)
     slab = np.round(rng.random((60, cols)), 2).astype(np.float32)
     slab[rng.random(slab.shape) < 0.05] = -np.inf
@@ -112,21 +119,13 @@ def test_top_columns_are_exact_with_ties_and_excluded_cells(cols: int) -> None:
     slab[5:10, 10:] = 0.0  # only ten candidates, then scores at the minimum
     slab[10:15] = np.float32(0.5)  # every cell ties
     slab[15:20, 0:160:16] = 1.5  # ten best cells, all in the threshold's sample: too few
-    width = 30
-    idx = np.empty((60, width), dtype=np.int32)
-    scores = np.empty((60, width), dtype=np.float32)
-    _top(slab, width, 0.0, idx, scores)
-    want_idx, want_scores = _top_oracle(slab, width, 0.0)
-    assert np.array_equal(idx, want_idx)
-    assert np.array_equal(scores, want_scores)
+    _assert_top_is_exact(slab, 30, 0.0)
 
 
 def test_rows_of_mostly_zeros_list_only_their_scored_cells() -> None:
     """Few articles share a word with most others when texts are short: rows of zeros with
     a few positive cells, some rows with fewer than the list is long, some with more. The
     threshold never goes below the least listable score, so the zeros are not candidates."""
-    from recommend.neighbours import _top
-
     rng = np.random.default_rng(17)
     slab = np.zeros((50, 2000), dtype=np.float32)
     for row in range(50):
@@ -134,19 +133,11 @@ def test_rows_of_mostly_zeros_list_only_their_scored_cells() -> None:
         slab[row, cells] = np.round(rng.random(len(cells)), 2) + 0.01
     slab[3, 7] = np.nextafter(np.float32(0.05), np.float32(0))  # at the minimum: not listed
     slab[3, 8] = np.float32(0.05)  # the float32 nearest 0.05 is just above it: listed
-    width = 30
-    idx = np.empty((50, width), dtype=np.int32)
-    scores = np.empty((50, width), dtype=np.float32)
-    _top(slab, width, 0.05, idx, scores)
-    want_idx, want_scores = _top_oracle(slab, width, 0.05)
-    assert np.array_equal(idx, want_idx)
-    assert np.array_equal(scores, want_scores)
+    _assert_top_is_exact(slab, 30, 0.05)
 
 
 def test_a_slab_with_nothing_to_list() -> None:
     """Every cell excluded (the rows themselves and their duplicates) or at the minimum."""
-    from recommend.neighbours import _top
-
     slab = np.zeros((6, 400), dtype=np.float32)
     slab[:3] = -np.inf
     idx = np.empty((6, 30), dtype=np.int32)
