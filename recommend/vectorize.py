@@ -10,6 +10,7 @@ for TF-IDF alone, 0.961 blended (10 LSA dimensions at weight 0.4).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -94,18 +95,68 @@ def stop_words(config: VectorizerConfig) -> list[str]:
     return sorted(words)
 
 
+_TOKEN = re.compile(TOKEN_PATTERN)
+_DROPPED = ""  # a cached token that is a stop word (no term is empty)
+FIT_CACHE = 500_000  # distinct tokens remembered while fitting (about 60 MB at most)
+SERVING_CACHE = 20_000  # and by a serving worker's encoder (drafts, edits)
+
+
+class TermAnalyzer:
+    """Text to the vectorizer's terms, one pass: the terms scikit-learn's word analyzer makes
+    with `preprocessor=normalize_singular` (or `normalize_text`), `token_pattern=TOKEN_PATTERN`,
+    the config's stop words and word n-grams up to `ngram_max` (unigrams, then pairs), with
+    each distinct token's fate (its singular form, or dropped) cached. Making words singular
+    token by token is the same as on the whole text: a plural the rule changes is a run of
+    letters a-z between characters that are not word characters, so it never crosses a
+    token's edge (tests hold the two equal). Profiled on 10,000 articles, the per-word
+    regular-expression callback was two thirds of the analysis."""
+
+    def __init__(self, config: VectorizerConfig, cache_limit: int = FIT_CACHE) -> None:
+        self.singular = config.singular
+        self.ngram_max = config.ngram_max
+        self.stop = frozenset(stop_words(config))
+        self.cache_limit = cache_limit
+        self._cache: dict[str, str] = {}
+
+    def _term(self, token: str) -> str:
+        term = _LATIN_WORD.sub(_singular_match, token) if self.singular else token
+        if term in self.stop:
+            term = _DROPPED
+        if len(self._cache) >= self.cache_limit:
+            self._cache.clear()
+        self._cache[token] = term
+        return term
+
+    def __call__(self, text: str) -> list[str]:
+        cache = self._cache
+        terms = []
+        for token in _TOKEN.findall(normalize_text(text)):
+            term = cache.get(token)
+            if term is None:
+                term = self._term(token)
+            if term:
+                terms.append(term)
+        grams = list(terms)
+        if self.ngram_max >= 2:
+            grams += [f"{a} {b}" for a, b in itertools.pairwise(terms)]
+        for size in range(3, min(self.ngram_max, len(terms)) + 1):
+            grams += [" ".join(terms[i : i + size]) for i in range(len(terms) - size + 1)]
+        return grams
+
+
+def _singular_match(match: re.Match[str]) -> str:
+    return singular(match.group(0))
+
+
 def make_vectorizer(
     config: VectorizerConfig, vocabulary: Sequence[str] | None = None
 ) -> TfidfVectorizer:
     return TfidfVectorizer(
-        preprocessor=normalize_singular if config.singular else normalize_text,
-        token_pattern=TOKEN_PATTERN,
-        stop_words=stop_words(config),
+        analyzer=TermAnalyzer(config, FIT_CACHE if vocabulary is None else SERVING_CACHE),
         sublinear_tf=config.sublinear_tf,
         min_df=config.min_df if vocabulary is None else 1,
         max_df=config.max_df if vocabulary is None else 1.0,
         max_features=config.max_features if vocabulary is None else None,
-        ngram_range=(1, config.ngram_max),
         dtype=np.float32,
         vocabulary=vocabulary,
     )

@@ -144,3 +144,160 @@ def test_a_slab_with_nothing_to_list() -> None:
     scores = np.empty((6, 30), dtype=np.float32)
     _top(slab, 30, 0.0, idx, scores)
     assert (idx == -1).all() and (scores == 0).all()
+
+
+def _two_step(monkeypatch: pytest.MonkeyPatch, share: float = 0.2) -> None:
+    """Words in over `share` of the rows count as common (the served 1 % finds none in a
+    small random matrix)."""
+    import recommend.neighbours as module
+
+    monkeypatch.setattr(module, "COMMON_TERM_SHARE", share)
+
+
+def news_like(n: int, seed: int) -> np.ndarray:
+    """Rows like the encoder's: 80 rarer words (10 % of rows each), 6 common ones (35 %:
+    over the 20 % _two_step sets), 3 small dense LSA-like columns."""
+    rng = np.random.default_rng(seed)
+    rare = random_unit_rows(n, 80, seed=seed, density=0.1).toarray()
+    common = random_unit_rows(n, 6, seed=seed + 1, density=0.35).toarray()
+    return np.hstack([rare, common, 0.1 * rng.standard_normal((n, 3))]).astype(np.float32)
+
+
+def test_two_step_ranking_is_exact_when_every_row_is_a_candidate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """40 rows and lists of 10 (+10 spare): 3 x 20 candidates cover every other row, so
+    rescoring all of them must give the brute-force lists."""
+    _two_step(monkeypatch)
+    matrix = normalize(sparse.csr_matrix(news_like(40, seed=3)))
+    got = build_neighbours(matrix, k=10, duplicate_threshold=1.01, approximate=True)
+    want_idx, want_scores = oracle(matrix, 10)
+    positive = want_scores > 0
+    assert np.array_equal(np.where(positive, want_idx, -1), got.indices)
+    assert np.allclose(np.where(positive, want_scores, 0), got.scores, atol=1e-5)
+
+
+def test_two_step_lists_hold_exact_cosines_and_miss_only_uncandidated_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With 45 candidates out of 299, every listed score is the true cosine, lists are in
+    order, and an exact top-5 row is missing only where the slab without the common words
+    ranked it below every candidate."""
+    import recommend.neighbours as module
+
+    _two_step(monkeypatch)
+    matrix = normalize(sparse.csr_matrix(news_like(300, seed=19)))
+    k = 5
+    got = build_neighbours(matrix, k=k, duplicate_threshold=1.01, approximate=True)
+    sims = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(sims, -np.inf)
+    sparse_part, dense_part = module._split_dense_columns(matrix)
+    rare, common = module._split_common_columns(sparse_part)
+    assert common is not None and common.shape[1] > 0 and rare.nnz > 0
+    approx = (rare @ rare.T).toarray() + dense_part @ dense_part.T
+    np.fill_diagonal(approx, -np.inf)
+    wide = module.RESCORE_FACTOR * (k + module.EXTRA_CANDIDATES)
+    missed = 0
+    for row in range(300):
+        listed = got.indices[row][got.indices[row] >= 0]
+        assert row not in listed
+        assert np.allclose(got.scores[row][: len(listed)], sims[row, listed], atol=1e-5)
+        assert list(got.scores[row][: len(listed)]) == sorted(
+            got.scores[row][: len(listed)], reverse=True
+        )
+        candidate_floor = np.sort(approx[row])[::-1][wide - 1]
+        exact_top = np.argsort(-sims[row], kind="stable")[:k]
+        for col in set(exact_top[sims[row, exact_top] > 0].tolist()) - set(listed.tolist()):
+            missed += 1
+            assert approx[row, col] <= candidate_floor + 1e-6, (row, col)
+    assert missed > 0  # the approximation is exercised, not bypassed
+
+
+def test_two_step_rows_with_more_duplicates_than_candidates_still_fill_their_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """70 copies of one story (more than the 45 candidates a row of a 5-list gets): each
+    copy's list leaves its group out and is refilled from the next candidates (it came out
+    empty before they were)."""
+    _two_step(monkeypatch, share=0.3)
+    rng = np.random.default_rng(23)
+    base = news_like(600, seed=29)
+    base[1:70] = base[0] + 0.01 * rng.random((69, base.shape[1]))
+    matrix = normalize(sparse.csr_matrix(base))
+    got = build_neighbours(matrix, k=5, duplicate_threshold=0.95, approximate=True)
+    assert len(set(got.groups[:70].tolist())) == 1
+    sims = (matrix @ matrix.T).toarray()
+    for row in range(70):
+        listed = [int(c) for c in got.indices[row] if c >= 0]
+        assert len(listed) == 5 and min(listed) >= 70
+        assert np.allclose(got.scores[row], sims[row, listed], atol=1e-5)
+
+
+def test_two_step_ranking_from_the_configured_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import recommend.neighbours as module
+
+    _two_step(monkeypatch)
+    calls: list[int] = []
+    original = module._rescored_top
+
+    def spy(slab: np.ndarray, *args: object, **kwargs: object) -> object:
+        calls.append(slab.shape[0])
+        return original(slab, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_rescored_top", spy)
+    monkeypatch.setattr(module, "APPROX_MIN_ROWS", 50)
+    build_neighbours(random_unit_rows(40, 30, seed=1), k=5, duplicate_threshold=1.01)
+    assert calls == []
+    build_neighbours(random_unit_rows(60, 30, seed=1), k=5, duplicate_threshold=1.01)
+    assert sum(calls) == 60
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_rows_in_a_long_chain_of_near_copies_get_full_lists(
+    monkeypatch: pytest.MonkeyPatch, approximate: bool
+) -> None:
+    """60 stories each a near copy of the previous one (cosine >= 0.95 to its neighbours in
+    the chain, far less end to end): one duplicate group, joined link by link. A story's
+    best candidates are then members of its own group that are not copies of it, and group
+    skipping emptied its list; the lists are refilled from beyond the first candidates,
+    and without the two-step ranking they are the brute-force best stories outside the
+    group."""
+    _two_step(monkeypatch, share=0.3)
+    rng = np.random.default_rng(31)
+    base = news_like(400, seed=37)
+    for i in range(1, 60):
+        base[i] = base[i - 1] + 0.06 * np.abs(rng.standard_normal(base.shape[1])) * (
+            rng.random(base.shape[1]) < 0.3
+        )
+    matrix = normalize(sparse.csr_matrix(base))
+    sims = (matrix @ matrix.T).toarray()
+    assert sims[0, 59] < 0.9 < min(sims[i, i + 1] for i in range(59))
+    got = build_neighbours(matrix, k=5, duplicate_threshold=0.9, approximate=approximate)
+    chain = got.groups[0]
+    assert (got.groups[:60] == chain).all()
+    for row in range(60):
+        listed = got.indices[row]
+        assert (listed >= 0).all() and (got.groups[listed] != chain).all(), row
+        assert np.allclose(got.scores[row], sims[row, listed], atol=1e-5)
+        if not approximate:
+            outside = np.flatnonzero(got.groups != chain)
+            best = outside[np.argsort(-sims[row, outside], kind="stable")[:5]]
+            assert np.allclose(got.scores[row], sims[row, best], atol=1e-5), row
+
+
+def test_the_benchmarks_recall_measure_scores_exact_lists_as_whole() -> None:
+    """bench.scale's recall of built lists against brute force: 1 for exact lists (groups
+    and all), and it counts an item taken out of a list."""
+    from bench.scale import neighbour_recall
+
+    base = news_like(200, seed=41)
+    base[1] = base[0]  # a duplicate group, handled alike by both sides
+    matrix = normalize(sparse.csr_matrix(base))
+    got = build_neighbours(matrix, k=5, duplicate_threshold=0.95, min_score=0.05)
+    whole = neighbour_recall(matrix, got, 5, 0.05, sample=50)
+    assert whole["recall_at_k"] == 1.0 and whole["score_share"] == pytest.approx(1.0)
+    rows = np.sort(np.random.default_rng(0).choice(200, 50, replace=False))
+    got.indices[rows[0], 4] = -1  # one item of a sampled row's list lost
+    damaged = neighbour_recall(matrix, got, 5, 0.05, sample=50)
+    assert damaged["recall_worst_row"] == pytest.approx(0.8)
+    assert damaged["recall_at_k"] == pytest.approx(1 - 0.2 / 50)

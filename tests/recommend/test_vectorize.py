@@ -5,12 +5,18 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from recommend.vectorize import (
+    TOKEN_PATTERN,
+    TermAnalyzer,
     VectorizerConfig,
     fit_encoder,
     make_vectorizer,
     normalize_singular,
+    normalize_text,
     singular,
     stop_words,
 )
@@ -59,11 +65,78 @@ def test_stop_words_agree_with_the_preprocessor() -> None:
     config = VectorizerConfig()
     vectorizer = make_vectorizer(config)
     stops = set(stop_words(config))
-    tokenize = vectorizer.build_tokenizer()
-    leaks = {t for w in stops for t in tokenize(normalize_singular(w)) if t not in stops}
+    analyze = vectorizer.build_analyzer()
+    leaks = {t for w in stops for t in analyze(w)}
     assert leaks == set()
     assert {"other", "alway"} <= stops
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         vectorizer.build_analyzer()
     assert [str(w.message) for w in caught] == []
+
+
+def _sklearn_analyzer(config: VectorizerConfig):  # type: ignore[no-untyped-def]
+    """scikit-learn's own word analyzer with the settings TermAnalyzer stands for."""
+    return TfidfVectorizer(
+        preprocessor=normalize_singular if config.singular else normalize_text,
+        token_pattern=TOKEN_PATTERN,
+        stop_words=stop_words(config),
+        ngram_range=(1, config.ngram_max),
+    ).build_analyzer()
+
+
+TEXTS = [
+    "SRK's Films: bus, gas, फ़िल्में, 3Ds and the others' premieres",
+    "Stories of actresses\nand their Movies; the series ends",
+    "filmsा films\u093c ख़बरें क्रिकेट-मैच Match_Days matches",  # Latin beside vowel signs, nukta
+    "the and of",  # nothing but stop words
+    "",
+    "Ünïcödé naïve cafés, A.B.C. x y z 2024 rs 500-crore",
+]
+
+
+@pytest.mark.parametrize("ngram_max", [1, 2, 3])
+@pytest.mark.parametrize("make_singular", [True, False])
+def test_term_analyzer_is_scikit_learns_word_analyzer(ngram_max: int, make_singular: bool) -> None:
+    config = VectorizerConfig(ngram_max=ngram_max, singular=make_singular)
+    ours, theirs = TermAnalyzer(config), _sklearn_analyzer(config)
+    for text in TEXTS * 2:  # the second time from the cache
+        assert ours(text) == theirs(text), text
+
+
+_ALPHABET = st.sampled_from(
+    [
+        *"abcdefghijklmnopqrstuvwxyzSIEAB019 _'-.,\n",
+        "ies",
+        "es",
+        "ss",
+        "us",
+        "the ",
+        "others ",
+        "films ",
+        "\u093c",
+        "\u093e",
+        "\u0915",
+        "\u0916\u093c",
+        "\u0964",
+        "\u0966",
+        "é",
+        "ß",
+        "\u200d",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_term_analyzer_matches_on_generated_text(text: str) -> None:
+    config = VectorizerConfig()
+    assert TermAnalyzer(config)(text) == _sklearn_analyzer(config)(text)
+
+
+def test_term_analyzer_cache_is_bounded_and_answers_alike() -> None:
+    config = VectorizerConfig()
+    small = TermAnalyzer(config, cache_limit=3)
+    text = "films premieres stories actresses movies series the others"
+    assert small(text) == TermAnalyzer(config)(text) == _sklearn_analyzer(config)(text)
+    assert len(small._cache) <= 3
