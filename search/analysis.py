@@ -131,6 +131,27 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
                 found.add(term)
         return found
 
+    def term_positions(self, text: str) -> dict[str, list[int]]:
+        """Each term of `text` and its positions, in order of first appearance: what
+        Whoosh's `Positions.word_values` gathers from `self(text, positions=True)`, without
+        a token object per word."""
+        found: dict[str, list[int]] = {}
+        term_of, morph, renumber = self._term, self.stem, self.stop
+        renumbered = -1
+        for pos, raw in enumerate(self._expression.findall(text)):
+            term, stopped = term_of(raw, morph)
+            if stopped:
+                continue
+            if renumber:  # StopFilter's renumbering (see __call__)
+                renumbered = pos if renumbered < 0 else renumbered + 1
+                pos = renumbered
+            places = found.get(term)
+            if places is None:
+                found[term] = [pos]
+            else:
+                places.append(pos)
+        return found
+
     def __call__(
         self,
         value: str,

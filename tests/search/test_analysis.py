@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import StandardAnalyzer
+from whoosh.formats import Positions
 
 from search.analysis import (
     fold,
@@ -15,6 +16,7 @@ from search.analysis import (
     news_chain,
     tokens,
 )
+from search.schema import WordPositions, build_schema
 
 
 def test_devanagari_words_stay_whole() -> None:
@@ -108,3 +110,40 @@ def test_a_full_cache_starts_over_and_answers_the_same() -> None:
     for _ in range(3):
         assert _stream(small, text, CALLS[1]) == _stream(news_chain(), text, CALLS[1])
         assert len(small._caches[0]) <= 3 and len(small._stems) <= 3
+
+
+def _word_values(fmt: Positions, analyzer: object, text: str) -> list[tuple[object, ...]]:
+    return list(fmt.word_values(text, analyzer, mode="index"))
+
+
+_PIECES = st.sampled_from(
+    ["the", "The", "film", "films", "Film", "of", "a", "पठान", "ख़ान", "Café", "I.I.T.", "2",
+     " ", "  ", ", ", "\n", "'s", "-", "\u093c", "runs", "running", "SRK"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.lists(_PIECES, max_size=60).map(" ".join),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
+    )
+)
+def test_word_positions_are_whooshs_positions(text: str) -> None:
+    """The schema's WordPositions yields, from our analyzers, the very terms, frequencies,
+    weights and encoded positions Whoosh's Positions makes from their token streams (words
+    repeated, stop words renumbered, field boosts other than 1)."""
+    for boost in (1.0, 2.5):
+        ours, whoosh = WordPositions(field_boost=boost), Positions(field_boost=boost)
+        for analyzer in (news_analyzer(), name_analyzer()):
+            assert _word_values(ours, analyzer, text) == _word_values(whoosh, analyzer, text)
+        # Any other analyzer takes Whoosh's own path.
+        chain = news_chain()
+        assert _word_values(ours, chain, text) == _word_values(whoosh, chain, text)
+
+
+def test_the_schema_writes_positions_through_word_positions() -> None:
+    schema = build_schema()
+    for name in ("title", "body", "tags", "author"):
+        assert type(schema[name].format) is WordPositions, name
+        assert schema[name].format.field_boost == 1.0
