@@ -94,9 +94,11 @@ def tree_pids(pid: int) -> list[int]:
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     """Resident memory of one process; `RssAnon` is its private heap alone, without the
-    memory-mapped snapshot files (shared by every worker, and the OS's to drop)."""
+    memory-mapped snapshot files (shared by every worker, and the OS's to drop); `Pss`
+    (proportional set size) counts a page shared by n processes as 1/n to each."""
+    source = "smaps_rollup" if field == "Pss" else "status"
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
             if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
@@ -303,6 +305,7 @@ def drive(
                     )
             results["worker_rss_mb_end"] = worker_rss_mb(proc.pid)
             results["worker_anon_mb_end"] = worker_rss_mb(proc.pid, "RssAnon")
+            results["worker_pss_mb_end"] = worker_rss_mb(proc.pid, "Pss")
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)

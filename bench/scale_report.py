@@ -163,7 +163,9 @@ def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
         start, end = get(run, "http", "worker_rss_mb_start"), get(run, "http", "worker_rss_mb_end")
         anon = get(run, "http", "worker_anon_mb_end")
         memory = f"{start[0]:,.0f} -> {end[0]:,.0f} MB" if start and end else "-"
-        memory += f" ({anon[0]:,.0f} MB private)" if anon else ""
+        pss = get(run, "http", "worker_pss_mb_end")
+        memory += f" ({anon[0]:,.0f} MB private" if anon else ""
+        memory += f", PSS {pss[0]:,.0f} MB)" if anon and pss else (")" if anon else "")
         lines.append(
             f"| {run['articles']:,} | {http_cell(run, 'search@1')} | "
             f"{http_cell(run, 'search@8')} | {http_cell(run, 'search_uncached@1')} | "
@@ -217,6 +219,8 @@ def targets_table(run: dict[str, Any]) -> list[str]:
     rel = get(run, "http", "related@8") or {}
     memory = get(run, "http", "worker_rss_mb_end")
     worker = memory[0] if memory else None
+    pss = get(run, "http", "worker_pss_mb_end")
+    pss_worker = pss[0] if pss else None
     rows = [
         (
             "full build (store -> published snapshot)",
@@ -260,7 +264,13 @@ def targets_table(run: dict[str, Any]) -> list[str]:
             num(rel.get("p50_ms"), " ms"),
             check(rel.get("p50_ms"), 3),
         ),
-        ("server memory per worker", "<= 1 GB", num(worker, " MB", 0), check(worker, 1024)),
+        ("server memory per worker (RSS)", "<= 1 GB", num(worker, " MB", 0), check(worker, 1024)),
+        (
+            "same, shared pages split between the workers (PSS)",
+            "(<= 1 GB)",
+            num(pss_worker, " MB", 0),
+            check(pss_worker, 1024),
+        ),
     ]
     lines = [
         f"Targets at {run['articles']:,} articles:",
