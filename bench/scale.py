@@ -219,11 +219,12 @@ def neighbours_side_by_side(data_dir: Path) -> dict[str, Any]:
 
 def neighbour_recall(
     matrix: sparse.csr_matrix, found: Neighbours, k: int, min_score: float, sample: int = 1000
-) -> dict[str, float]:
+) -> dict[str, float | int]:
     """How much of the exact lists the built ones hold, on a seeded sample of rows: each
     sampled row's cosines with every row by brute force, listed under the built lists' own
     rules (not oneself, nor its duplicate group, one member per group, above min_score).
-    `score_share` is the built lists' summed cosines over the exact lists'."""
+    `score_share` is the mean over those rows of the built list's summed cosines over the
+    exact list's. Rows with nothing to list are left out (none at all: only their count)."""
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(matrix.shape[0], min(sample, matrix.shape[0]), replace=False))
     sims = np.asarray((matrix[rows] @ matrix.T).todense())
@@ -247,6 +248,8 @@ def neighbour_recall(
         shares.append(len(built & exact.keys()) / len(exact))
         built_scores = found.scores[row][found.indices[row] >= 0]
         score_shares.append(float(built_scores.sum()) / sum(exact.values()))
+    if not shares:
+        return {"recall_rows": 0}
     return {
         "recall_at_k": round(float(np.mean(shares)), 5),
         "recall_worst_row": round(float(np.min(shares)), 3),

@@ -108,9 +108,9 @@ def peers_table(run: dict[str, Any]) -> list[str]:
 
 
 def recall_cell(nb: dict[str, Any]) -> str:
-    if "recall_at_k" not in nb:
-        return "exact (not measured)"
     method = "two-step" if nb.get("approximate") else "exact"
+    if "recall_at_k" not in nb:
+        return f"{method}, recall not measured"
     return (
         f"{method}, {nb['recall_at_k']:.4f} (worst row {nb['recall_worst_row']:.2f}; "
         f"scores {100 * nb['score_share']:.2f} % of exact)"

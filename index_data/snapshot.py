@@ -14,7 +14,7 @@ from recommend.model import FORMAT_VERSION, RelatedModel
 from search import SearchError
 from search.aliases import AliasTable
 from search.index import SearchIndex
-from search.schema import SCHEMA_VERSION
+from search.schema import READABLE_SCHEMA_VERSIONS
 
 
 class Snapshot:
@@ -69,11 +69,12 @@ def _check_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     if not isinstance(manifest.get("article_count"), int):
         raise BrokenSnapshot(f"snapshot {folder.name}: manifest has no article count")
     versions = {
-        "search_schema_version": SCHEMA_VERSION,
-        "related_format_version": FORMAT_VERSION,
+        "search_schema_version": READABLE_SCHEMA_VERSIONS,
+        "related_format_version": (FORMAT_VERSION,),
     }
-    for key, wanted in versions.items():
-        if manifest.get(key) != wanted:
+    for key, readable in versions.items():
+        if manifest.get(key) not in readable:
+            wanted = " or ".join(str(v) for v in readable)
             raise BrokenSnapshot(
                 f"snapshot {folder.name} was built with {key} {manifest.get(key)}, this version "
                 f"reads {wanted}: build a new snapshot"

@@ -16,7 +16,11 @@ from whoosh.system import pack_uint
 from search.analysis import BUILD_CACHE, WordAnalyzer, name_analyzer, news_analyzer
 
 # 4: no `spell_` fields (the word list is search/words.tsv) and sort_date is a column only.
-SCHEMA_VERSION = 4
+# 5: the positions format is `WordPositions` (same postings, but Whoosh's pickled schema names
+# the class, so code before it cannot open the index: the version makes it refuse the snapshot
+# cleanly). Version 4 snapshots read the same and are still opened.
+SCHEMA_VERSION = 5
+READABLE_SCHEMA_VERSIONS = (4, 5)
 UNDATED = -(2**62)
 
 
@@ -30,7 +34,7 @@ class ColumnOnlyNumeric(NUMERIC):  # type: ignore[misc]
 
 
 class WordPositions(Positions):  # type: ignore[misc]
-    """Whoosh's `Positions` format (the same bytes on disk, read by its own code) whose
+    """Whoosh's `Positions` format (the same postings bytes, read by its own code) whose
     `word_values`, given our `WordAnalyzer`, takes each term's positions from the analyzer
     in one call instead of a token object per word; any other analyzer or option takes
     Whoosh's own path. The postings of titles, bodies, tags and authors come from here:

@@ -229,6 +229,20 @@ def test_a_manifest_from_another_version_is_refused(data_dir: Path) -> None:
         Snapshot.open(snaps.path(built))
 
 
+def test_a_version_4_snapshot_still_opens(data_dir: Path) -> None:
+    """Version 5 changed only the class Whoosh's pickled schema names for positions: the
+    postings read the same, so snapshots built before it are opened, not refused."""
+    snaps = SnapshotDir(data_dir)
+    built = build_snapshot(data_dir).snapshot_id
+    manifest_path = snaps.path(built) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["search_schema_version"] == 5
+    manifest["search_schema_version"] = 4
+    manifest_path.write_text(json.dumps(manifest))
+    opened = Snapshot.open(snaps.path(built))
+    opened.close()
+
+
 def test_publish_opens_the_snapshot_first(data_dir: Path) -> None:
     snaps = SnapshotDir(data_dir)
     live = build_snapshot(data_dir, publish=True).snapshot_id

@@ -273,6 +273,7 @@ def test_rows_in_a_long_chain_of_near_copies_get_full_lists(
     sims = (matrix @ matrix.T).toarray()
     assert sims[0, 59] < 0.9 < min(sims[i, i + 1] for i in range(59))
     got = build_neighbours(matrix, k=5, duplicate_threshold=0.9, approximate=approximate)
+    assert (got.scores[got.indices < 0] == 0).all()  # unused places score 0, never -inf
     chain = got.groups[0]
     assert (got.groups[:60] == chain).all()
     for row in range(60):
@@ -301,3 +302,82 @@ def test_the_benchmarks_recall_measure_scores_exact_lists_as_whole() -> None:
     damaged = neighbour_recall(matrix, got, 5, 0.05, sample=50)
     assert damaged["recall_worst_row"] == pytest.approx(0.8)
     assert damaged["recall_at_k"] == pytest.approx(1 - 0.2 / 50)
+
+
+def few_groups(n: int, groups: int) -> sparse.csr_matrix:
+    """n stories that are near-copies of `groups` stories sharing a few words: every row's
+    listable neighbours fall in `groups` - 1 other groups, fewer than a list holds."""
+    rng = np.random.default_rng(43)
+    base = np.zeros((groups, groups * 5 + 4), dtype=np.float32)
+    for g in range(groups):
+        base[g, g * 5 : g * 5 + 5] = 1.0
+    base[:, -4:] = 0.5
+    rows = base[np.arange(n) % groups] * (1 + 0.01 * rng.random((n, base.shape[1])))
+    return normalize(sparse.csr_matrix(rows.astype(np.float32)))
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_refilling_lists_that_cannot_be_filled_stops_at_the_limit(
+    monkeypatch: pytest.MonkeyPatch, approximate: bool
+) -> None:
+    """10 groups of near-copies and lists of 20: no row can list more than the 9 other
+    groups. Refill rounds double their candidates up to REFILL_LIMIT and stop there (not at
+    every row), each list holds one story of each other group, and the unused places are
+    -1 with a score of 0."""
+    import recommend.neighbours as module
+
+    _two_step(monkeypatch)
+    monkeypatch.setattr(module, "REFILL_LIMIT", 150)
+    widths: list[int] = []
+    original = module._select
+
+    def spy(candidates: np.ndarray, *args: object, **kwargs: object) -> object:
+        widths.append(candidates.shape[1])
+        return original(candidates, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_select", spy)
+    matrix = few_groups(400, 10)
+    got = build_neighbours(
+        matrix, k=20, duplicate_threshold=0.9, min_score=0.05, approximate=approximate
+    )
+    assert len(set(got.groups.tolist())) == 10
+    assert max(widths) == 150
+    for row in range(400):
+        listed = got.indices[row][got.indices[row] >= 0]
+        assert len(listed) == 9, row
+        assert sorted(set(got.groups[listed].tolist()) | {got.groups[row]}) == sorted(
+            set(got.groups.tolist())
+        )
+        assert (got.scores[row][got.indices[row] < 0] == 0).all()
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_a_refilled_list_with_few_listable_stories_pads_with_zero_scores(
+    monkeypatch: pytest.MonkeyPatch, approximate: bool
+) -> None:
+    """A chain of 40 overlapping stories (one group, link by link) and 3 stories that share
+    one word with its first: the first story's list, refilled past its group, holds those 3
+    and then -1 places scored 0 (they were -inf on the two-step path)."""
+    _two_step(monkeypatch)
+    rows = np.zeros((43, 63), dtype=np.float32)
+    for i in range(40):
+        rows[i, i : i + 20] = 1.0  # story i and i + j share 20 - j words
+    for other in range(3):
+        rows[40 + other, 0] = 0.3
+        rows[40 + other, 60 + other] = 1.0
+    got = build_neighbours(
+        normalize(sparse.csr_matrix(rows)), k=5, duplicate_threshold=0.9,
+        approximate=approximate,
+    )  # fmt: skip
+    assert len(set(got.groups[:40].tolist())) == 1
+    assert sorted(got.indices[0][:3].tolist()) == [40, 41, 42]
+    assert (got.indices[0][3:] == -1).all()
+    assert (got.scores[got.indices < 0] == 0).all()
+
+
+def test_the_recall_measure_of_a_corpus_with_nothing_to_list() -> None:
+    from bench.scale import neighbour_recall
+
+    matrix = normalize(sparse.csr_matrix(np.eye(6, dtype=np.float32)))  # no shared word
+    got = build_neighbours(matrix, k=3, duplicate_threshold=0.9, min_score=0.05)
+    assert neighbour_recall(matrix, got, 3, 0.05) == {"recall_rows": 0}
