@@ -112,7 +112,7 @@ def build_neighbours(
                 candidates[start:stop], cand_scores[start:stop],
             )  # fmt: skip
             return stop - start, pairs
-        dup_r, dup_c = np.nonzero(slab >= duplicate_threshold)
+        dup_r, dup_c = _cells(slab >= duplicate_threshold)
         pairs = None
         if dup_r.size:
             pairs = np.stack([dup_r + start, dup_c], axis=1)
@@ -358,7 +358,8 @@ def _top(
     # few articles share a word) would otherwise make every cell a candidate.
     floor = _least_above(min_score, slab.dtype)
     if sample.shape[1] > reach:
-        sampled = -np.partition(-sample, reach - 1, axis=1)[:, reach - 1]
+        cut = sample.shape[1] - reach  # the reach-th best, partitioned at the far end
+        sampled = np.partition(sample, cut, axis=1)[:, cut]
     else:
         sampled = _kth_best(slab, width)
     threshold = np.maximum(sampled, floor)
@@ -372,6 +373,16 @@ def _top(
         _above(part, np.maximum(_kth_best(part, width), floor), width, min_score, idx, scores)
         out_idx[short] = idx
         out_scores[short] = scores
+
+
+def _cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.nonzero` of a 2-D mask, row by row: the flat positions divided out, ten times
+    faster than nonzero's two-dimensional walk on a 160 x 100,000 slab (27 -> 2.6 ms)."""
+    flat = np.flatnonzero(mask)
+    if not mask.shape[1]:
+        return flat, flat
+    rows = flat // mask.shape[1]
+    return rows, flat - rows * mask.shape[1]
 
 
 def _least_above(value: float, dtype: np.dtype[Any]) -> float:
@@ -401,7 +412,7 @@ def _above(
     """Fill each row's list from its cells at or above its threshold (best first, ties by
     column); returns the rows that had fewer than `width` such cells (left to the caller)."""
     rows = slab.shape[0]
-    hit_rows, hit_cols = np.nonzero(slab >= threshold[:, None])
+    hit_rows, hit_cols = _cells(slab >= threshold[:, None])
     hit_scores = slab[hit_rows, hit_cols]
     counts = np.bincount(hit_rows, minlength=rows)
     order = np.lexsort((hit_cols, -hit_scores, hit_rows))
