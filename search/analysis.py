@@ -125,8 +125,10 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
     def distinct_words(self, text: str) -> set[str]:
         """`{t.text for t in self(text, no_morph=True)}` without a token object per word."""
         found = set()
-        for raw in self._expression.findall(text):
-            term, stopped = self._term(raw, False)
+        cache, term_of = self._caches[1], self._term
+        for raw in set(self._expression.findall(text)):  # each distinct token once
+            hit = cache.get(raw)
+            term, stopped = term_of(raw, False) if hit is None else hit
             if not stopped:
                 found.add(term)
         return found
@@ -137,9 +139,11 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
         a token object per word."""
         found: dict[str, list[int]] = {}
         term_of, morph, renumber = self._term, self.stem, self.stop
+        cache = self._caches[0 if morph else 1]  # _term's own cache, read here to save a call
         renumbered = -1
         for pos, raw in enumerate(self._expression.findall(text)):
-            term, stopped = term_of(raw, morph)
+            hit = cache.get(raw)
+            term, stopped = term_of(raw, morph) if hit is None else hit
             if stopped:
                 continue
             if renumber:  # StopFilter's renumbering (see __call__)
