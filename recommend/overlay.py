@@ -19,7 +19,14 @@ import numpy as np
 from scipy import sparse
 
 from recommend import UnknownArticle
-from recommend.model import RelatedItem, RelatedModel, shared_terms
+from recommend.model import (
+    CANDIDATES_PER_ITEM,
+    RelatedItem,
+    RelatedModel,
+    best_first,
+    scores_against,
+    shared_terms,
+)
 
 Keep = Callable[[str], bool] | None
 
@@ -122,7 +129,7 @@ class RelatedView:
         """Exact: `vector` against every live vector, duplicates and the source left out."""
         model = self.model
         threshold = model.config.duplicate_threshold
-        base = np.asarray((model.matrix @ vector.T).todense()).ravel()
+        base = scores_against(model.matrix, vector)
         base[self.hidden_rows] = 0.0
         fresh = np.asarray((self.vectors @ vector.T).todense()).ravel()
         seen = set()
@@ -134,10 +141,20 @@ class RelatedView:
         for scores in (base, fresh):
             scores[scores >= threshold] = 0.0  # the same story, not a related one
         floor = model.config.min_score
-        candidates = [(float(base[c]), int(c), False) for c in np.nonzero(base > floor)[0]]
-        candidates += [(float(fresh[i]), int(i), True) for i in np.nonzero(fresh > floor)[0]]
-        candidates.sort(key=lambda c: -c[0])
-        return self._take(vector, candidates, limit, keep, seen)
+        count = CANDIDATES_PER_ITEM * limit + 32
+        while True:
+            # The published articles' best first; the changed ones are few and all taken.
+            cols, truncated = best_first(base, floor, count)
+            candidates = [(float(base[c]), int(c), False) for c in cols]
+            new = np.nonzero(fresh > floor)[0]
+            if truncated:  # below the last kept score the order is unknown: not yet
+                new = new[fresh[new] >= base[cols[-1]]]
+            candidates += [(float(fresh[i]), int(i), True) for i in new]
+            candidates.sort(key=lambda c: -c[0])
+            items = self._take(vector, candidates, limit, keep, set(seen))
+            if len(items) == limit or not truncated:
+                return items
+            count *= CANDIDATES_PER_ITEM
 
     def _take(
         self,

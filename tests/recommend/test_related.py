@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from index_data.live import LiveView, RelatedFilter
@@ -96,3 +98,77 @@ def test_devanagari_terms_are_whole_in_the_vocabulary(snapshot: LiveView) -> Non
     # first spelling, so these are ordinary words).
     assert {"निर्देशक", "दृश्यों", "समीक्षा"} <= vocabulary
     assert "है" not in vocabulary  # Hindi stop word
+
+
+def test_best_first_is_a_prefix_of_the_whole_order() -> None:
+    """Scores rounded so that many tie: the partitioned order is the whole stable order's
+    prefix, keeps everything that ties with its last item, and says when it left some out."""
+    from recommend.model import best_first
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        scores = np.round(rng.random(int(rng.integers(0, 300))), 1).astype(np.float32)
+        floor = float(rng.choice([-1.0, 0.0, 0.35]))
+        count = int(rng.integers(1, 60))
+        whole = [int(c) for c in np.argsort(-scores, kind="stable") if scores[c] > floor]
+        order, truncated = best_first(scores, floor, count)
+        assert order.tolist() == whole[: len(order)], trial
+        assert truncated == (len(order) < len(whole))
+        assert len(order) >= min(count, len(whole))
+        if truncated:
+            assert scores[whole[len(order)]] < scores[order[-1]]  # no tie left behind
+
+
+def test_scores_against_are_the_sparse_products(snapshot: LiveView) -> None:
+    from recommend.model import scores_against
+
+    model = snapshot.snapshot.related_model
+    assert model.encoder is not None
+    for text in ("Shah Rukh Khan starts shooting the Pathaan sequel", "zzzz qqqq", "box office"):
+        vector = model.encoder.encode([text], [""])
+        want = np.asarray((model.matrix @ vector.T).todense()).ravel()
+        assert np.array_equal(scores_against(model.matrix, vector), want)
+        row = model.matrix[3]
+        want_row = np.asarray((model.matrix @ row.T).todense()).ravel()
+        assert np.array_equal(scores_against(model.matrix, row), want_row)
+
+
+def test_a_draft_filtered_past_its_first_candidates_is_still_answered_exactly(
+    tmp_path: Path,
+) -> None:
+    """200 generated stories on a small shared vocabulary (so most score above the minimum)
+    and a filter that refuses all but the draft's 8 least similar: the first 4 x 3 + 32
+    candidates are all refused, and the answer comes from further down, as a whole sort
+    gives it."""
+    import random
+
+    from recommend.model import RelatedConfig, RelatedModel, build_related
+    from recommend.overlay import RelatedView
+
+    rng = random.Random(3)
+    words = "star film premiere trailer record song dance director award festival".split()
+    docs = [
+        (f"s{i}", " ".join(rng.choices(words, k=4)), " ".join(rng.choices(words, k=30)))
+        for i in range(200)
+    ]
+    build_related(tmp_path / "related", docs, RelatedConfig())
+    model = RelatedModel.open(tmp_path / "related")
+    assert model.encoder is not None
+    title, body = "film premiere", "a director at the festival"
+    vector = model.encoder.encode([title], [body])
+    scores = np.asarray((model.matrix @ vector.T).todense()).ravel()
+    scores[scores >= model.config.duplicate_threshold] = 0.0
+    ranked = [int(c) for c in np.argsort(-scores, kind="stable") if scores[c] > 0.05]
+    assert len(ranked) > 4 * 3 + 32 + 8
+    allowed = {model.ids[c] for c in ranked[-8:]}
+    expected, groups = [], set()
+    for col in ranked:
+        if model.ids[col] in allowed and int(model.groups[col]) not in groups:
+            groups.add(int(model.groups[col]))
+            expected.append(model.ids[col])
+    assert len(expected) >= 3
+    items = model.related_to_text(title, body, 3, keep=lambda i: i in allowed)
+    assert [i.id for i in items] == expected[:3]
+    # The same draft added as an article (changes pending a rebuild) ranks the same way.
+    view = RelatedView(model, [("draft", title, body)])
+    assert [i.id for i in view.related("draft", 3, keep=lambda i: i in allowed)] == expected[:3]
