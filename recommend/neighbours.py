@@ -50,8 +50,6 @@ MAX_THREADS = 2
 APPROX_MIN_ROWS = 20_000
 COMMON_TERM_SHARE = 0.01
 RESCORE_FACTOR = 3
-# The most candidates a row's list is refilled from when group skipping left it short.
-REFILL_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -134,54 +132,40 @@ def build_neighbours(
     indices, scores = _select(candidates, cand_scores, groups, k)
     # Lists that group skipping left short although every candidate was listable: a story
     # with many near-copies, whose candidates were mostly members of its own group (joined
-    # through others, so below the threshold to it) or of one other group.
+    # through others, so below the threshold to it) or of another large group. Such rows are
+    # ranked once more with their own group struck and every other group reduced to its best
+    # member: each candidate is then another story, so `width` of them fill the list
+    # whenever it can be filled at all.
     listable = candidates[:, -1] >= 0 if width else np.zeros(n, dtype=bool)
     short = np.flatnonzero(((indices >= 0).sum(axis=1) < k) & listable)
-    full = np.zeros(n, dtype=bool)  # rows whose refilled candidates were all listable
+    if len(short):
+        strike = _GroupStriker(groups)
 
-    def refill(start: int, rows: np.ndarray, wide: int, per_chunk: int) -> None:
-        chunk = rows[start : start + per_chunk]
-        slab = _slab(sparse_part[chunk], transposed, dense_part[chunk], dense_t)
-        slab[groups[None, :] == groups[chunk][:, None]] = -np.inf  # itself and its group
-        slab[np.isin(chunk, empty)] = -np.inf
-        if common is not None:
-            idx, best = _rescore(slab, common, chunk, min(RESCORE_FACTOR * wide, n - 1))
-            best[best >= duplicate_threshold] = -np.inf
-            order = np.lexsort((idx, -best))[:, :wide]
-            idx = np.take_along_axis(idx, order, axis=1)
-            best = np.take_along_axis(best, order, axis=1)
-            unlisted = best <= min_score
-            idx[unlisted] = -1
-            best[unlisted] = 0.0
-        else:
-            slab[slab >= duplicate_threshold] = -np.inf
-            idx = np.empty((len(chunk), wide), dtype=np.int32)
-            best = np.empty((len(chunk), wide), dtype=np.float32)
-            _top(slab, wide, min_score, idx, best)
-        indices[chunk], scores[chunk] = _select(idx, best, groups, k, rows=chunk)
-        full[chunk] = idx[:, -1] >= 0
+        def refill(start: int) -> None:
+            chunk = short[start : start + step]
+            slab = _slab(sparse_part[chunk], transposed, dense_part[chunk], dense_t)
+            slab[groups[None, :] == groups[chunk][:, None]] = -np.inf  # itself and its group
+            slab[np.isin(chunk, empty)] = -np.inf
+            if common is None:
+                slab[slab >= duplicate_threshold] = -np.inf
+                strike(slab)
+                idx = np.empty((len(chunk), width), dtype=np.int32)
+                best = np.empty((len(chunk), width), dtype=np.float32)
+                _top(slab, width, min_score, idx, best)
+            else:
+                strike(slab)  # on the slab's scores: the two-step's own approximation
+                idx, best = _rescore(slab, common, chunk, min(RESCORE_FACTOR * width, n - 1))
+                best[best >= duplicate_threshold] = -np.inf
+                order = np.lexsort((idx, -best))[:, :width]
+                idx = np.take_along_axis(idx, order, axis=1)
+                best = np.take_along_axis(best, order, axis=1)
+                unlisted = best <= min_score
+                idx[unlisted] = -1
+                best[unlisted] = 0.0
+            indices[chunk], scores[chunk] = _select(idx, best, groups, k, rows=chunk)
 
-    # Each round doubles the candidates, up to REFILL_LIMIT: a row whose listable neighbours
-    # fall in fewer than k groups (a corpus of a few large groups) cannot be filled, and
-    # ranking whole rows for it would make the stage quadratic in time and memory.
-    more = width
-    limit = min(REFILL_LIMIT, n - 1)
-    while len(short) and more < limit:
-        more = min(2 * more + int(np.bincount(groups).max()), limit)
-        per_chunk = max(1, step * width // more)  # candidate arrays as large as a block's
-        full[short] = False
-        starts = range(0, len(short), per_chunk)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(
-                pool.map(
-                    refill,
-                    starts,
-                    [short] * len(starts),
-                    [more] * len(starts),
-                    [per_chunk] * len(starts),
-                )
-            )
-        short = short[((indices[short] >= 0).sum(axis=1) < k) & full[short]]
+            list(pool.map(refill, range(0, len(short), step)))
     return Neighbours(indices=indices, scores=scores, groups=groups)
 
 
@@ -373,6 +357,33 @@ def _top(
         _above(part, np.maximum(_kth_best(part, width), floor), width, min_score, idx, scores)
         out_idx[short] = idx
         out_scores[short] = scores
+
+
+class _GroupStriker:
+    """Strikes (sets to -inf) every member of a duplicate group in a slab but the one each
+    row scores best (the lowest column among equals). Members are gathered group by group
+    once; a slab's rows are then reduced per group with `np.maximum.reduceat`."""
+
+    def __init__(self, groups: np.ndarray) -> None:
+        sizes = np.bincount(groups)
+        members = np.flatnonzero(sizes[groups] > 1)
+        self.members = members[np.argsort(groups[members], kind="stable")]  # by group, column
+        grouped = groups[self.members]
+        self.starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        self.lengths = np.diff(np.r_[self.starts, len(self.members)])
+
+    def __call__(self, slab: np.ndarray) -> None:
+        if not len(self.members):
+            return
+        part = slab[:, self.members]
+        best = np.maximum.reduceat(part, self.starts, axis=1)
+        is_best = part == np.repeat(best, self.lengths, axis=1)
+        seen = np.cumsum(is_best, axis=1)  # the bests met so far, counted along the row
+        before = np.zeros((len(part), len(self.starts)), dtype=seen.dtype)
+        before[:, 1:] = seen[:, self.starts[1:] - 1]
+        first = is_best & (seen - np.repeat(before, self.lengths, axis=1) == 1)
+        part[~first] = -np.inf
+        slab[:, self.members] = part
 
 
 def _cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -317,17 +317,16 @@ def few_groups(n: int, groups: int) -> sparse.csr_matrix:
 
 
 @pytest.mark.parametrize("approximate", [False, True])
-def test_refilling_lists_that_cannot_be_filled_stops_at_the_limit(
+def test_lists_that_cannot_be_filled_are_ranked_once_more_and_no_further(
     monkeypatch: pytest.MonkeyPatch, approximate: bool
 ) -> None:
     """10 groups of near-copies and lists of 20: no row can list more than the 9 other
-    groups. Refill rounds double their candidates up to REFILL_LIMIT and stop there (not at
-    every row), each list holds one story of each other group, and the unused places are
-    -1 with a score of 0."""
+    groups. Each short row is ranked once more, from 30 candidates (other groups reduced to
+    their best member, so more would add nothing), and lists one story of each other group;
+    unused places are -1 with a score of 0."""
     import recommend.neighbours as module
 
     _two_step(monkeypatch)
-    monkeypatch.setattr(module, "REFILL_LIMIT", 150)
     widths: list[int] = []
     original = module._select
 
@@ -341,7 +340,7 @@ def test_refilling_lists_that_cannot_be_filled_stops_at_the_limit(
         matrix, k=20, duplicate_threshold=0.9, min_score=0.05, approximate=approximate
     )
     assert len(set(got.groups.tolist())) == 10
-    assert max(widths) == 150
+    assert set(widths) == {30} and len(widths) > 1  # the first pass, then the refill
     for row in range(400):
         listed = got.indices[row][got.indices[row] >= 0]
         assert len(listed) == 9, row
@@ -349,6 +348,32 @@ def test_refilling_lists_that_cannot_be_filled_stops_at_the_limit(
             set(got.groups.tolist())
         )
         assert (got.scores[row][got.indices[row] < 0] == 0).all()
+
+
+def test_a_story_beside_a_large_group_of_copies_gets_a_full_list() -> None:
+    """A story close to 1,100 near-copies of another (one group) and to 30 other stories:
+    its list holds the group's best copy and then the others, as brute force ranks them (a
+    refill that only widened its candidates needed 1,100 of them)."""
+    rng = np.random.default_rng(1)
+    dim = 1140
+    story = np.zeros(dim, dtype=np.float32)
+    story[:5], story[10] = 1.0, 1.3
+    copies = np.zeros((1100, dim), dtype=np.float32)
+    copies[:, :5] = 1.0
+    copies[:, 5:10] = rng.random((1100, 5)) * 0.05
+    others = np.zeros((30, dim), dtype=np.float32)
+    others[:, 10] = 0.4
+    others[np.arange(30), 11 + np.arange(30)] = 1.0
+    matrix = normalize(sparse.csr_matrix(np.vstack([story, copies, others])))
+    got = build_neighbours(matrix, k=10, duplicate_threshold=0.9, min_score=0.05)
+    assert len(set(got.groups[1:1101].tolist())) == 1 and got.groups[0] == 0
+    sims = (matrix[:1] @ matrix.T).toarray()[0]
+    sims[0] = -np.inf
+    best_copy = 1 + int(np.argmax(sims[1:1101]))
+    others_ranked = 1101 + np.argsort(-sims[1101:], kind="stable")
+    want = sorted([best_copy, *others_ranked[:9].tolist()], key=lambda c: (-sims[c], c))
+    assert got.indices[0].tolist() == want
+    assert np.allclose(got.scores[0], sims[want], atol=1e-5)
 
 
 @pytest.mark.parametrize("approximate", [False, True])
