@@ -164,8 +164,9 @@ def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
         anon = get(run, "http", "worker_anon_mb_end")
         memory = f"{start[0]:,.0f} -> {end[0]:,.0f} MB" if start and end else "-"
         pss = get(run, "http", "worker_pss_mb_end")
-        memory += f" ({anon[0]:,.0f} MB private" if anon else ""
-        memory += f", PSS {pss[0]:,.0f} MB)" if anon and pss else (")" if anon else "")
+        if anon:
+            pss_part = f", PSS {pss[0]:,.0f} MB" if pss else ""
+            memory += f" ({anon[0]:,.0f} MB private{pss_part})"
         lines.append(
             f"| {run['articles']:,} | {http_cell(run, 'search@1')} | "
             f"{http_cell(run, 'search@8')} | {http_cell(run, 'search_uncached@1')} | "

@@ -194,9 +194,8 @@ class RelatedModel:
         scores = scores_against(self.matrix, vector)
         # A draft identical to a published story is that story, not a related one.
         scores[scores >= self.config.duplicate_threshold] = 0.0
-        count = CANDIDATES_PER_ITEM * limit + 32
-        while True:
-            order, truncated = best_first(scores, self.config.min_score, count)
+
+        def take(order: np.ndarray, truncated: bool) -> list[RelatedItem]:
             items: list[RelatedItem] = []
             seen_groups: set[int] = set()
             for col in order:
@@ -209,9 +208,9 @@ class RelatedModel:
                 seen_groups.add(group)
                 terms = shared_terms(self.vocabulary, vector, row_of(self.matrix, int(col)))
                 items.append(RelatedItem(other, round(float(scores[col]), 4), terms))
-            if len(items) == limit or not truncated:
-                return items
-            count *= CANDIDATES_PER_ITEM  # filters or groups used them up: look further
+            return items
+
+        return until_full(scores, self.config.min_score, limit, take)
 
 
 def scores_against(matrix: sparse.csr_matrix, vector: sparse.csr_matrix) -> np.ndarray:
@@ -223,6 +222,24 @@ def scores_against(matrix: sparse.csr_matrix, vector: sparse.csr_matrix) -> np.n
     dense = np.zeros(matrix.shape[1], dtype=matrix.dtype)
     dense[row.indices] = row.data
     return np.asarray(matrix @ dense).ravel()
+
+
+def until_full(
+    scores: np.ndarray,
+    floor: float,
+    limit: int,
+    take: Callable[[np.ndarray, bool], list[RelatedItem]],
+) -> list[RelatedItem]:
+    """`take(order, truncated)` on the best CANDIDATES_PER_ITEM x `limit` + 32 positions of
+    `scores` (`best_first`), and again on 4 times as many while its answer is short of
+    `limit` and positions were left out (filters or duplicate groups used them up)."""
+    count = CANDIDATES_PER_ITEM * limit + 32
+    while True:
+        order, truncated = best_first(scores, floor, count)
+        items = take(order, truncated)
+        if len(items) == limit or not truncated:
+            return items
+        count *= CANDIDATES_PER_ITEM
 
 
 def best_first(scores: np.ndarray, floor: float, count: int) -> tuple[np.ndarray, bool]:

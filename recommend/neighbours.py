@@ -156,12 +156,7 @@ def build_neighbours(
                 strike(slab)  # on the slab's scores: the two-step's own approximation
                 idx, best = _rescore(slab, common, chunk, min(RESCORE_FACTOR * width, n - 1))
                 best[best >= duplicate_threshold] = -np.inf
-                order = np.lexsort((idx, -best))[:, :width]
-                idx = np.take_along_axis(idx, order, axis=1)
-                best = np.take_along_axis(best, order, axis=1)
-                unlisted = best <= min_score
-                idx[unlisted] = -1
-                best[unlisted] = 0.0
+                idx, best = _best_of(idx, best, width, min_score)
             indices[chunk], scores[chunk] = _select(idx, best, groups, k, rows=chunk)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -284,16 +279,12 @@ def _rescored_top(
         if dup_r.size:
             pairs.append(np.stack([todo[dup_r] + start, idx[dup_r, dup_c]], axis=1))
             exact[dup_r, dup_c] = -np.inf
-        order = np.lexsort((idx, -exact))[:, :width]
-        best = np.take_along_axis(idx, order, axis=1)
-        best_scores = np.take_along_axis(exact, order, axis=1)
-        valid = best_scores > min_score
-        out_idx[todo] = np.where(valid, best, -1)
-        out_scores[todo] = np.where(valid, best_scores, 0.0)
+        best, best_scores = _best_of(idx, exact, width, min_score)
+        out_idx[todo], out_scores[todo] = best, best_scores
         # Rows that lost candidates to duplicates and are short of a full list go again.
         again = np.zeros(len(todo), dtype=bool)
         again[dup_r] = True
-        again &= valid.sum(axis=1) < width
+        again &= (best >= 0).sum(axis=1) < width
         if not again.any():
             break
         struck = again[dup_r]
@@ -301,6 +292,20 @@ def _rescored_top(
         todo = todo[again]
         part = slab[todo]
     return np.concatenate(pairs) if pairs else None
+
+
+def _best_of(
+    idx: np.ndarray, scores: np.ndarray, width: int, min_score: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `width` best candidates (best first, ties by column) of the rescored ones;
+    places whose score is at or below `min_score` are -1 with a score of 0."""
+    order = np.lexsort((idx, -scores))[:, :width]
+    best = np.take_along_axis(idx, order, axis=1)
+    best_scores = np.take_along_axis(scores, order, axis=1)
+    unlisted = ~(best_scores > min_score)
+    best[unlisted] = -1
+    best_scores[unlisted] = 0.0
+    return best, best_scores
 
 
 def _rescore(

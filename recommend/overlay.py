@@ -19,14 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from recommend import UnknownArticle
-from recommend.model import (
-    CANDIDATES_PER_ITEM,
-    RelatedItem,
-    RelatedModel,
-    best_first,
-    scores_against,
-    shared_terms,
-)
+from recommend.model import RelatedItem, RelatedModel, scores_against, shared_terms, until_full
 
 Keep = Callable[[str], bool] | None
 
@@ -141,20 +134,18 @@ class RelatedView:
         for scores in (base, fresh):
             scores[scores >= threshold] = 0.0  # the same story, not a related one
         floor = model.config.min_score
-        count = CANDIDATES_PER_ITEM * limit + 32
-        while True:
+
+        def take(cols: np.ndarray, truncated: bool) -> list[RelatedItem]:
             # The published articles' best first; the changed ones are few and all taken.
-            cols, truncated = best_first(base, floor, count)
             candidates = [(float(base[c]), int(c), False) for c in cols]
             new = np.nonzero(fresh > floor)[0]
             if truncated:  # below the last kept score the order is unknown: not yet
                 new = new[fresh[new] >= base[cols[-1]]]
             candidates += [(float(fresh[i]), int(i), True) for i in new]
             candidates.sort(key=lambda c: -c[0])
-            items = self._take(vector, candidates, limit, keep, set(seen))
-            if len(items) == limit or not truncated:
-                return items
-            count *= CANDIDATES_PER_ITEM
+            return self._take(vector, candidates, limit, keep, set(seen))
+
+        return until_full(base, floor, limit, take)
 
     def _take(
         self,

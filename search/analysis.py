@@ -202,7 +202,7 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
             yield t
 
 
-def news_analyzer(cache_limit: int = SERVING_CACHE) -> Analyzer:
+def news_analyzer(cache_limit: int = SERVING_CACHE) -> WordAnalyzer:
     """Stemmed English analysis for titles and bodies; Devanagari words pass through whole.
 
     The stemmer is Snowball's English (Porter2) rather than the original Porter: on SciFact
@@ -222,7 +222,7 @@ def news_chain() -> Analyzer:
     )
 
 
-def name_analyzer(cache_limit: int = SERVING_CACHE) -> Analyzer:
+def name_analyzer(cache_limit: int = SERVING_CACHE) -> WordAnalyzer:
     """Unstemmed analysis for names (authors): folding and lowercase only."""
     return WordAnalyzer(stop=False, stem=False, cache_limit=cache_limit)
 

@@ -13,7 +13,7 @@ from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_fixes
-from search.analysis import BUILD_CACHE, WordAnalyzer
+from search.analysis import BUILD_CACHE, news_analyzer
 from search.docsets import read_postings
 from search.schema import SearchDoc, build_schema, doc_fields
 from search.stored_postings import write_stored_postings
@@ -83,7 +83,7 @@ def build_index(
         else ix.writer(limitmb=limit_mb)
     )
     count = 0
-    words = WordCounts(analyzer=WordAnalyzer(stop=True, stem=True, cache_limit=BUILD_CACHE))
+    words = WordCounts(analyzer=news_analyzer(BUILD_CACHE))
     try:
         for doc in docs:
             writer.add_document(**doc_fields(doc))

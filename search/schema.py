@@ -86,7 +86,7 @@ class SearchDoc:
 
 
 def build_schema() -> Schema:
-    news = news_analyzer(BUILD_CACHE)
+    news, names = news_analyzer(BUILD_CACHE), name_analyzer(BUILD_CACHE)
     return Schema(
         id=ID(stored=True, unique=True),
         # The unstemmed words "did you mean" offers are counted beside the index (words.py),
@@ -97,10 +97,8 @@ def build_schema() -> Schema:
         tags=_with_word_positions(TEXT(analyzer=news, stored=True, phrase=True)),
         tag_key=KEYWORD(commas=True, lowercase=True),
         # Unstemmed words of title and tags, for search-as-you-type (completions and titles).
-        suggest=TEXT(analyzer=name_analyzer(BUILD_CACHE), phrase=False),
-        author=_with_word_positions(
-            TEXT(analyzer=name_analyzer(BUILD_CACHE), stored=True, phrase=True)
-        ),
+        suggest=TEXT(analyzer=names, phrase=False),
+        author=_with_word_positions(TEXT(analyzer=names, stored=True, phrase=True)),
         author_key=ID(),
         category=ID(stored=True, sortable=True),
         published_at=DATETIME(),

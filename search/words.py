@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from search.analysis import WordAnalyzer
+from search.analysis import WordAnalyzer, news_analyzer
 
 FILE_NAME = "words.tsv"
 
@@ -26,7 +26,7 @@ class WordsError(Exception):
 # Unstemmed news analysis: the very tokens, folding and stop words of titles and bodies. A
 # build passes its own with a large cache (search/build.py); this one serves the few articles
 # changed since a build, for a server's whole life, so its cache stays small.
-_ANALYZER = WordAnalyzer(stop=True, stem=True)
+_ANALYZER = news_analyzer()
 
 
 def spelling_words(text: str, analyzer: WordAnalyzer = _ANALYZER) -> set[str]:

@@ -233,18 +233,27 @@ def test_two_step_rows_with_more_duplicates_than_candidates_still_fill_their_lis
         assert np.allclose(got.scores[row], sims[row, listed], atol=1e-5)
 
 
+def _shapes_passed(monkeypatch: pytest.MonkeyPatch, function: str, axis: int) -> list[int]:
+    """The size along `axis` of the array passed first to recommend.neighbours.`function`,
+    one entry per call, recorded while the function still runs as it would."""
+    import recommend.neighbours as module
+
+    seen: list[int] = []
+    original = getattr(module, function)
+
+    def spy(array: np.ndarray, *args: object, **kwargs: object) -> object:
+        seen.append(array.shape[axis])
+        return original(array, *args, **kwargs)
+
+    monkeypatch.setattr(module, function, spy)
+    return seen
+
+
 def test_two_step_ranking_from_the_configured_size(monkeypatch: pytest.MonkeyPatch) -> None:
     import recommend.neighbours as module
 
     _two_step(monkeypatch)
-    calls: list[int] = []
-    original = module._rescored_top
-
-    def spy(slab: np.ndarray, *args: object, **kwargs: object) -> object:
-        calls.append(slab.shape[0])
-        return original(slab, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module, "_rescored_top", spy)
+    calls = _shapes_passed(monkeypatch, "_rescored_top", axis=0)
     monkeypatch.setattr(module, "APPROX_MIN_ROWS", 50)
     build_neighbours(random_unit_rows(40, 30, seed=1), k=5, duplicate_threshold=1.01)
     assert calls == []
@@ -324,17 +333,8 @@ def test_lists_that_cannot_be_filled_are_ranked_once_more_and_no_further(
     groups. Each short row is ranked once more, from 30 candidates (other groups reduced to
     their best member, so more would add nothing), and lists one story of each other group;
     unused places are -1 with a score of 0."""
-    import recommend.neighbours as module
-
     _two_step(monkeypatch)
-    widths: list[int] = []
-    original = module._select
-
-    def spy(candidates: np.ndarray, *args: object, **kwargs: object) -> object:
-        widths.append(candidates.shape[1])
-        return original(candidates, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module, "_select", spy)
+    widths = _shapes_passed(monkeypatch, "_select", axis=1)
     matrix = few_groups(400, 10)
     got = build_neighbours(
         matrix, k=20, duplicate_threshold=0.9, min_score=0.05, approximate=approximate
