@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index_data.build import BuildConfig
 from recommend.model import RelatedConfig
 from recommend.vectorize import VectorizerConfig
+from search.build import DEFAULT_LIMIT_MB
 
 
 class Settings(BaseSettings):
@@ -123,6 +124,13 @@ class Settings(BaseSettings):
         le=16,
         description="Processes Whoosh indexes with (0: two from 20,000 articles, else one).",
     )
+    index_memory_mb: int = Field(
+        DEFAULT_LIMIT_MB,
+        ge=16,
+        le=65_536,
+        description="Memory (MB) each index process pools postings in before it sorts them "
+        "into temporary files (more: faster large builds, larger peak memory).",
+    )
     search_cache_size: int = Field(
         2048,
         ge=0,
@@ -167,5 +175,6 @@ def build_config(settings: Settings) -> BuildConfig:
             vectorizer=VectorizerConfig(lsa_dims=settings.lsa_dims, lsa_weight=settings.lsa_weight),
         ),
         index_procs=settings.index_procs,
+        index_memory_mb=settings.index_memory_mb,
         aliases=settings.aliases,
     )

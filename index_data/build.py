@@ -22,7 +22,7 @@ from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write
 from index_data.store import ArticleStore
 from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
 from search.aliases import AliasError, AliasTable
-from search.build import build_index
+from search.build import DEFAULT_LIMIT_MB, IndexBuildError, build_index
 from search.schema import SCHEMA_VERSION, SearchDoc
 
 # (stage, items just done, stage total): lets the CLI draw progress bars and jobs report counts.
@@ -31,9 +31,10 @@ CATALOG = "catalog.json"
 RELATED_ALIASES = "related_aliases.txt"
 
 
-# From this many articles the Whoosh index is written by two processes (multisegment: each
-# writes a segment, no final merge). Measured on 5,000 composed articles: 26-32 s instead of
-# 44-67 s; below it, one process finishes in well under a minute and leaves one segment.
+# From this many articles the Whoosh index is written by two processes (each writes a segment
+# of half the articles, no final merge; search/build.py). Measured on 5,000 composed
+# articles: 26-32 s instead of 44-67 s; below it, one process finishes in well under a
+# minute and leaves one segment.
 PARALLEL_INDEX_FROM = 20_000
 
 
@@ -41,6 +42,8 @@ PARALLEL_INDEX_FROM = 20_000
 class BuildConfig:
     related: RelatedConfig = field(default_factory=RelatedConfig)
     index_procs: int = 0  # 0: decided by the article count (index_procs_for)
+    # Postings each index process pools in memory before spilling runs to disk.
+    index_memory_mb: int = DEFAULT_LIMIT_MB
     # Related vectors see every alias variant as its group's first spelling (the data dir's
     # alias list at build time, saved in the snapshot).
     aliases: bool = True
@@ -169,12 +172,16 @@ def _build_into(
     beside = RelatedProcess(staging / "related", docs, config.related) if procs > 1 else None
     try:
         mark = time.perf_counter()
-        build_index(
-            staging / "search",
-            (search_doc(a) for a in articles),
-            procs=procs,
-            on_doc=lambda: report("search index", 1, total),
-        )
+        try:
+            build_index(
+                staging / "search",
+                [search_doc(a) for a in articles],
+                procs=procs,
+                limit_mb=config.index_memory_mb,
+                on_progress=lambda done: report("search index", done, total),
+            )
+        except IndexBuildError as exc:
+            raise SnapshotError(f"build {snapshot_id} failed: {exc}") from None
         seconds["search_index"] = time.perf_counter() - mark
 
         mark = time.perf_counter()

@@ -34,15 +34,9 @@ def config_to_json(config: BuildConfig) -> str:
 
 def config_from_json(text: str) -> BuildConfig:
     raw = json.loads(text)
-    related = raw["related"]
-    return BuildConfig(
-        related=RelatedConfig(
-            k=related["k"],
-            duplicate_threshold=related["duplicate_threshold"],
-            vectorizer=VectorizerConfig(**related["vectorizer"]),
-        ),
-        index_procs=raw["index_procs"],
-    )
+    related = raw.pop("related")
+    vectorizer = VectorizerConfig(**related.pop("vectorizer"))
+    return BuildConfig(related=RelatedConfig(vectorizer=vectorizer, **related), **raw)
 
 
 def start_rebuild(data_dir: str | Path, config: BuildConfig) -> Job:

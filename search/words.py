@@ -51,6 +51,14 @@ class WordCounts:
             words |= spelling_words(text, self._analyzer)
         self._counts.update(words)
 
+    @property
+    def counts(self) -> Counter[str]:
+        return self._counts
+
+    def merge(self, counts: Counter[str]) -> None:
+        """Add the counts of other articles (another process's share of a build)."""
+        self._counts.update(counts)
+
     def frequency(self, word: str) -> int:
         return self._counts.get(word, 0)
 

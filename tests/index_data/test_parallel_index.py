@@ -29,8 +29,7 @@ QUERIES = ["tom cruise train", "spy", '"tom cruise"', "box office -pathaan", "sh
 def two_process_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
     folder: Path = tmp_path_factory.mktemp("parallel") / "search"
     articles = [a for read in read_paths([ARTICLES, PAGES]) for a in read.articles]
-    # Small batches, so the other processes really write segments of their own.
-    build_index(folder, (search_doc(a) for a in articles), procs=2, batch_size=3)
+    build_index(folder, [search_doc(a) for a in articles], procs=2)
     index = SearchIndex.open(folder)
     yield index
     index.close()

@@ -48,7 +48,7 @@ def _doc(number: int, rng: random.Random) -> SearchDoc:
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
     rng = random.Random(20261129)
     folder: Path = tmp_path_factory.mktemp("tiers") / "search"
-    build_index(folder, (_doc(n, rng) for n in range(DOCS)), procs=2, batch_size=200)
+    build_index(folder, [_doc(n, rng) for n in range(DOCS)], procs=2)
     opened = SearchIndex.open(folder)
     yield opened
     opened.close()
