@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -49,16 +50,25 @@ class Server:
             start_new_session=True,  # its own process group, so kill -9 reaches every worker
         )
         log.close()
+        # Ready when every worker has answered /readyz with 200: a test that changes the
+        # data dir right after start must not race a worker still loading its first
+        # snapshot (it would load the changed one instead; a test once saw one worker only).
         deadline = time.monotonic() + 60
+        ready: set[int] = set()
         while True:
             try:
-                if self.request("GET", "/readyz")[0] == 200:
-                    return self
+                status, _, raw = self.request("GET", "/readyz")
+                if status == 200:
+                    ready.add(json.loads(raw)["worker_pid"])
+                    if len(ready) >= self.workers:
+                        return self
+                    continue
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"server did not start: {tail}")
+                self.kill9()  # a server that never got ready is not left running
+                raise RuntimeError(f"server did not start ({len(ready)} workers ready): {tail}")
             time.sleep(0.2)
 
     def request(
@@ -107,5 +117,6 @@ class Server:
     def kill9(self) -> None:
         """SIGKILL to the whole process group: supervisor and workers die mid-flight."""
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # nothing of the group left
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
