@@ -95,10 +95,15 @@ def build_index(
     ix = index.create_in(str(folder), build_schema())
     bounds = [len(docs) * part // max(1, procs) for part in range(max(1, procs) + 1)]
     shares = [docs[a:b] for a, b in pairwise(bounds) if b > a] or [docs]
-    children = [_SegmentChild(ix, share, limit_mb) for share in shares[1:]]
+    children: list[_SegmentChild] = []
     progress = _Progress(on_progress, children)
-    writer = SegmentWriter(ix, limitmb=limit_mb)
+    writer: Any = None
     try:
+        # The children first: forked after this process opened its writer, they would
+        # hold its lock file's descriptor too.
+        for share in shares[1:]:
+            children.append(_SegmentChild(ix, share, limit_mb))
+        writer = SegmentWriter(ix, limitmb=limit_mb)
         words = _write_documents(writer, shares[0], progress.add)
         if not shares[0]:
             writer.commit()  # an empty index: no segment at all
@@ -116,7 +121,7 @@ def build_index(
         # The error raised is the one that matters: cancelling a writer whose files failed
         # (a full disk) fails again, and the caller discards the folder anyway.
         with contextlib.suppress(Exception):
-            if not writer.is_closed:
+            if writer is not None and not writer.is_closed:
                 writer.cancel()
         raise
     progress.poll()
