@@ -6,6 +6,7 @@ The CLI is the only place that maps errors to exit codes and one-line messages:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ from index_data.store import ArticleStore
 from recommend import RecommendError
 from search import SearchError
 from search.aliases import AliasTable
+from search.processes import die_with_parent
 
 
 class GupshupGroup(click.Group):
@@ -472,7 +474,9 @@ def _start_admin_listener(settings: Settings) -> subprocess.Popen[bytes] | None:
     command += ["--log-level", settings.log_level, "--no-access-log"]
     # uvicorn re-raises SIGTERM once it has shut down, so `serve` may end without running
     # its `finally`: the kernel stops the admin process when its parent goes, however it goes.
-    admin = subprocess.Popen(command, preexec_fn=_die_with_parent)
+    admin = subprocess.Popen(
+        command, preexec_fn=functools.partial(die_with_parent, os.getpid(), signal.SIGTERM)
+    )
     # Serve nothing rather than serve without the admin API asked for (a port taken, say).
     deadline = time.monotonic() + 60
     while not _listening(settings.admin_host, settings.admin_port):
@@ -492,16 +496,6 @@ def _listening(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-        if os.getppid() == 1:  # the parent went before the signal was asked for
-            os._exit(1)
 
 
 @cli.group(name="eval")

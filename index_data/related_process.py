@@ -8,17 +8,24 @@ shares the cores among them. The child is spawned, not forked: the parent may ho
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from index_data.errors import SnapshotError
 from recommend.model import RelatedConfig, RelatedStats, build_related
+from search.processes import die_with_parent
 
 
 def _child(
-    send: Connection, folder: Path, docs: Sequence[tuple[str, str, str]], config: RelatedConfig
+    send: Connection,
+    folder: Path,
+    docs: Sequence[tuple[str, str, str]],
+    config: RelatedConfig,
+    parent: int,
 ) -> None:
+    die_with_parent(parent)  # a build killed takes its related half with it
     try:
         send.send(build_related(folder, docs, config))
     except BaseException as exc:  # relayed, and raised again in the parent (result)
@@ -36,7 +43,7 @@ class RelatedProcess:
         context = multiprocessing.get_context("spawn")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_child, args=(send, folder, list(docs), config), daemon=True
+            target=_child, args=(send, folder, list(docs), config, os.getpid()), daemon=True
         )
         self._process.start()
         send.close()  # the child holds the only writing end: EOF means it died

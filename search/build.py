@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -21,6 +22,7 @@ from whoosh.writing import SegmentWriter
 from search import whoosh_fixes
 from search.analysis import BUILD_CACHE, news_analyzer
 from search.docsets import read_postings
+from search.processes import die_with_parent
 from search.schema import SearchDoc, build_schema, doc_fields
 from search.stored_postings import write_stored_postings
 from search.words import WordCounts
@@ -70,7 +72,8 @@ class IndexStats:
 # (Whoosh's `limitmb`, by its estimate of about 180 bytes a posting; our articles give about
 # 160 postings each). Runs are pickled, read back and merged at commit: at 100,000 articles
 # in two processes, 256 MB (six runs each) took the index 150.7 s, 2,048 MB (none) 106.9 s,
-# for a peak of 2.3 GB per process instead of 0.9 GB. `GUPSHUP_INDEX_MEMORY_MB` sets it.
+# for a peak of 2.3 GB per process instead of 0.9 GB (the index alone; in a full build the
+# process that also holds the articles peaks at 2.8 GB). `GUPSHUP_INDEX_MEMORY_MB` sets it.
 DEFAULT_LIMIT_MB = 2048
 PROGRESS_POLL_SECONDS = 0.2
 
@@ -115,7 +118,7 @@ def build_index(
                 words.merge(counts)
             writer._commit_toc(segments)
             writer._finish()
-    except BaseException:
+    except BaseException as exc:
         for child in children:
             child.stop()
         # The error raised is the one that matters: cancelling a writer whose files failed
@@ -123,6 +126,9 @@ def build_index(
         with contextlib.suppress(Exception):
             if writer is not None and not writer.is_closed:
                 writer.cancel()
+        if isinstance(exc, Exception) and not isinstance(exc, OSError | IndexBuildError):
+            # As a child's failure reads (a file system error stays one, for the caller).
+            raise IndexBuildError(f"writing the index failed: {type(exc).__name__}: {exc}") from exc
         raise
     progress.poll()
     with ix.reader() as reader:
@@ -149,9 +155,11 @@ class _SegmentChild:
     """One run of documents written as a segment by a forked process, which sends back the
     segment (Whoosh's own description of it, as its multiprocess writer does) and the run's
     word counts. Forked, not spawned: the child reads the parent's documents in place
-    instead of receiving a pickled copy. Builds run in the CLI's or a rebuild job's process,
-    which start no threads of their own (Whoosh's multiprocess writer, used before, forked
-    too)."""
+    instead of receiving a pickled copy. A build runs in the CLI's or a rebuild job's main
+    thread (tests and `gupshup eval` call it from processes that may hold other threads);
+    the child takes no lock those threads could hold: it writes its own files, sends on its
+    own pipe and exits (Whoosh's multiprocess writer, used before, forked too). It dies with
+    the build (processes.py): it inherits the build's lock file."""
 
     def __init__(self, ix: Any, docs: Sequence[SearchDoc], limit_mb: int) -> None:
         context = multiprocessing.get_context("fork")
@@ -159,12 +167,15 @@ class _SegmentChild:
         self.size = len(docs)
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=self._run, args=(send, ix, docs, limit_mb), daemon=True
+            target=self._run, args=(send, ix, docs, limit_mb, os.getpid()), daemon=True
         )
         self._process.start()
         send.close()  # the child holds the only writing end: EOF means it died
 
-    def _run(self, send: Connection, ix: Any, docs: Sequence[SearchDoc], limit_mb: int) -> None:
+    def _run(
+        self, send: Connection, ix: Any, docs: Sequence[SearchDoc], limit_mb: int, parent: int
+    ) -> None:
+        die_with_parent(parent)
         try:
             writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)
             words = _write_documents(writer, docs, self._count)

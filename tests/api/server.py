@@ -62,14 +62,13 @@ class Server:
                     ready.add(json.loads(raw)["worker_pid"])
                     if len(ready) >= self.workers:
                         return self
-                    continue
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 tail = self.log_path.read_text(errors="replace")[-2000:]
                 self.kill9()  # a server that never got ready is not left running
                 raise RuntimeError(f"server did not start ({len(ready)} workers ready): {tail}")
-            time.sleep(0.2)
+            time.sleep(0.05 if ready else 0.2)
 
     def request(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None

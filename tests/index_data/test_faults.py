@@ -138,16 +138,22 @@ def test_disk_full_during_a_build_fails_clearly(tmp_path: Path) -> None:
     assert _assert_whole(data_dir, articles) != first
 
 
-def test_kill_during_build_leaves_no_lock_for_the_api_either(tmp_path: Path) -> None:
+@pytest.mark.parametrize("procs", ["1", "2"])
+def test_kill_during_build_leaves_no_lock_for_the_api_either(tmp_path: Path, procs: str) -> None:
     """The lock is an flock: the kernel drops it with the process, so a build started
-    afterwards from Python (as the admin API's job does) is not refused."""
+    afterwards from Python (as the admin API's job does) is not refused. With two index
+    processes the forked one holds the lock file too, and dies with the build."""
     data_dir, first, articles = _published(tmp_path, extra=800)
-    build = _build(data_dir)
+    build = _build(data_dir, env={**os.environ, "GUPSHUP_INDEX_PROCS": procs})
     _wait_for_staging(data_dir)
     os.kill(build.pid, signal.SIGKILL)
     build.communicate()
     assert build.returncode == -signal.SIGKILL  # it died holding the lock, mid-build
     assert SnapshotDir(data_dir).current_id() == first
+    deadline = time.monotonic() + 10  # the kernel ends the forked writer just after
+    while SnapshotDir(data_dir).lock_holder() is not None:
+        assert time.monotonic() < deadline, SnapshotDir(data_dir).lock_holder()
+        time.sleep(0.05)
     result = build_snapshot(data_dir, publish=True)
     assert result.published and _assert_whole(data_dir, articles) == result.snapshot_id
 
