@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index_data.build import BuildConfig
 from recommend.model import RelatedConfig
 from recommend.vectorize import VectorizerConfig
-from search.build import DEFAULT_LIMIT_MB
 
 
 class Settings(BaseSettings):
@@ -125,11 +124,12 @@ class Settings(BaseSettings):
         description="Processes Whoosh indexes with (0: two from 20,000 articles, else one).",
     )
     index_memory_mb: int = Field(
-        DEFAULT_LIMIT_MB,
-        ge=16,
+        0,
+        ge=0,
         le=65_536,
         description="Memory (MB) each index process pools postings in before it sorts them "
-        "into temporary files (more: faster large builds, larger peak memory).",
+        "into temporary files (more: faster large builds, larger peak memory); 0: an eighth "
+        "of the machine's memory, at most 2048.",
     )
     search_cache_size: int = Field(
         2048,

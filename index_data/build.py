@@ -22,7 +22,7 @@ from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write
 from index_data.store import ArticleStore
 from recommend.model import FORMAT_VERSION, RelatedConfig, build_related
 from search.aliases import AliasError, AliasTable
-from search.build import DEFAULT_LIMIT_MB, IndexBuildError, build_index
+from search.build import MAX_DEFAULT_LIMIT_MB, IndexBuildError, build_index
 from search.schema import SCHEMA_VERSION, SearchDoc
 
 # (stage, items just done, stage total): lets the CLI draw progress bars and jobs report counts.
@@ -42,8 +42,9 @@ PARALLEL_INDEX_FROM = 20_000
 class BuildConfig:
     related: RelatedConfig = field(default_factory=RelatedConfig)
     index_procs: int = 0  # 0: decided by the article count (index_procs_for)
-    # Postings each index process pools in memory before spilling runs to disk.
-    index_memory_mb: int = DEFAULT_LIMIT_MB
+    # Postings each index process pools in memory before spilling runs to disk (MB); 0: an
+    # eighth of the machine's memory, at most 2,048 (index_memory_for).
+    index_memory_mb: int = 0
     # Related vectors see every alias variant as its group's first spelling (the data dir's
     # alias list at build time, saved in the snapshot).
     aliases: bool = True
@@ -53,6 +54,17 @@ def index_procs_for(config: BuildConfig, articles: int) -> int:
     if config.index_procs > 0:
         return config.index_procs
     return min(2, os.cpu_count() or 1) if articles >= PARALLEL_INDEX_FROM else 1
+
+
+def index_memory_for(config: BuildConfig, machine_mb: int | None = None) -> int:
+    """The posting pool of each index process, in MB: the configured one, else an eighth
+    of the machine's memory (two index processes and the related half then leave most of
+    it to the server), at most MAX_DEFAULT_LIMIT_MB."""
+    if config.index_memory_mb > 0:
+        return config.index_memory_mb
+    if machine_mb is None:
+        machine_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    return max(64, min(MAX_DEFAULT_LIMIT_MB, machine_mb // 8))
 
 
 def related_text(article: Article, aliases: AliasTable | None) -> tuple[str, str, str]:
@@ -177,7 +189,7 @@ def _build_into(
                 staging / "search",
                 [search_doc(a) for a in articles],
                 procs=procs,
-                limit_mb=config.index_memory_mb,
+                limit_mb=index_memory_for(config),
                 on_progress=lambda done: report("search index", done, total),
             )
         except IndexBuildError as exc:

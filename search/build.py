@@ -73,8 +73,9 @@ class IndexStats:
 # 160 postings each). Runs are pickled, read back and merged at commit: at 100,000 articles
 # in two processes, 256 MB (six runs each) took the index 150.7 s, 2,048 MB (none) 106.9 s,
 # for a peak of 2.3 GB per process instead of 0.9 GB (the index alone; in a full build the
-# process that also holds the articles peaks at 2.8 GB). `GUPSHUP_INDEX_MEMORY_MB` sets it.
-DEFAULT_LIMIT_MB = 2048
+# process that also holds the articles peaks at 2.8 GB). A build takes an eighth of the
+# machine's memory, at most this (index_data/build.py); `GUPSHUP_INDEX_MEMORY_MB` sets it.
+MAX_DEFAULT_LIMIT_MB = 2048  # what a build uses by default on a machine of 16 GB or more
 PROGRESS_POLL_SECONDS = 0.2
 
 
@@ -83,7 +84,7 @@ def build_index(
     docs: Sequence[SearchDoc],
     *,
     procs: int = 1,
-    limit_mb: int = DEFAULT_LIMIT_MB,
+    limit_mb: int = MAX_DEFAULT_LIMIT_MB,
     on_progress: Callable[[int], None] | None = None,
 ) -> IndexStats:
     """Create a new index at `path` (which must not hold one) and add every document; the

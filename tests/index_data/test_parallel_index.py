@@ -12,6 +12,7 @@ from index_data.build import (
     PARALLEL_INDEX_FROM,
     BuildConfig,
     build_snapshot,
+    index_memory_for,
     index_procs_for,
     search_doc,
 )
@@ -49,6 +50,16 @@ def one_process_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sear
 
 def ranked(hits: tuple[Hit, ...]) -> list[tuple[float, str, str]]:
     return sorted((-round(h.score or 0.0, 4), h.id, h.snippet) for h in hits)
+
+
+def test_automatic_index_memory() -> None:
+    """An eighth of the machine for each index process's postings, between 64 and 2,048 MB,
+    unless the setting says otherwise."""
+    assert index_memory_for(BuildConfig(), machine_mb=24_000) == 2048
+    assert index_memory_for(BuildConfig(), machine_mb=8_192) == 1024
+    assert index_memory_for(BuildConfig(), machine_mb=256) == 64
+    assert index_memory_for(BuildConfig(index_memory_mb=300), machine_mb=8_192) == 300
+    assert 64 <= index_memory_for(BuildConfig()) <= 2048
 
 
 def test_automatic_process_count() -> None:
