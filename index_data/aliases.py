@@ -12,6 +12,14 @@ from search.aliases import AliasError, AliasTable, starter_aliases
 ALIASES_FILE = "aliases.txt"
 
 
+def related_view(doc: tuple[str, str, str], aliases: AliasTable | None) -> tuple[str, str, str]:
+    """(id, title, body) as the related engine sees them: alias variants made one spelling."""
+    if aliases is None:
+        return doc
+    article_id, title, body = doc
+    return (article_id, aliases.canonical(title), aliases.canonical(body))
+
+
 def load_aliases(data_dir: Path) -> AliasTable:
     """The data dir's alias file if an admin has written one, else the starter list."""
     path = data_dir / ALIASES_FILE

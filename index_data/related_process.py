@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from index_data.aliases import related_view
 from index_data.errors import SnapshotError
 from recommend.model import RelatedConfig, RelatedStats, build_related
+from search.aliases import AliasTable
 from search.processes import die_with_parent
 
 
@@ -23,11 +25,12 @@ def _child(
     folder: Path,
     docs: Sequence[tuple[str, str, str]],
     config: RelatedConfig,
+    aliases: AliasTable | None,
     parent: int,
 ) -> None:
     die_with_parent(parent)  # a build killed takes its related half with it
     try:
-        send.send(build_related(folder, docs, config))
+        send.send(build_related(folder, [related_view(d, aliases) for d in docs], config))
     except BaseException as exc:  # relayed, and raised again in the parent (result)
         send.send(exc)
     finally:
@@ -38,12 +41,19 @@ class RelatedProcess:
     """`build_related` started now in a child process; `result()` waits for it."""
 
     def __init__(
-        self, folder: Path, docs: Sequence[tuple[str, str, str]], config: RelatedConfig
+        self,
+        folder: Path,
+        docs: Sequence[tuple[str, str, str]],
+        config: RelatedConfig,
+        aliases: AliasTable | None = None,
     ) -> None:
+        """`docs` as (id, title, body), written by the child as `related_view` makes them."""
         context = multiprocessing.get_context("spawn")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_child, args=(send, folder, list(docs), config, os.getpid()), daemon=True
+            target=_child,
+            args=(send, folder, list(docs), config, aliases, os.getpid()),
+            daemon=True,
         )
         self._process.start()
         send.close()  # the child holds the only writing end: EOF means it died

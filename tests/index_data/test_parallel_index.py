@@ -103,7 +103,8 @@ def test_two_process_build_serves_the_same_snapshot(snapshot: LiveView, tmp_path
     view = LiveView.open(tmp_path)
     try:
         assert view.article_count == snapshot.article_count
-        for article_id in list(snapshot.catalog)[:8]:
+        # Every list, with aliases written as one spelling by the related process itself.
+        for article_id in snapshot.catalog:
             assert view.related(article_id, 5) == snapshot.related(article_id, 5)
         assert ranked(view.search(SearchRequest("tom cruise train")).hits) == ranked(
             snapshot.search(SearchRequest("tom cruise train")).hits
