@@ -7,6 +7,7 @@ Exception tree::
 
     SearchError
     ├── IndexUnavailable   the index folder is missing or cannot be opened
+    ├── IndexBuildError    a process writing part of an index failed or died (build.py)
     └── AliasError         an alias list that cannot be used (search/aliases.py)
 """
 

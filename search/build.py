@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +17,10 @@ from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.writing import SegmentWriter
 
-from search import whoosh_fixes
+from search import SearchError, whoosh_fixes
 from search.analysis import BUILD_CACHE, news_analyzer
 from search.docsets import read_postings
-from search.processes import die_with_parent
+from search.processes import ChildDied, ChildProcess, ChildRaised
 from search.schema import SearchDoc, build_schema, doc_fields
 from search.stored_postings import write_stored_postings
 from search.words import WordCounts
@@ -97,7 +95,8 @@ def build_index(
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(folder), build_schema())
-    bounds = [len(docs) * part // max(1, procs) for part in range(max(1, procs) + 1)]
+    parts = max(1, procs)
+    bounds = [len(docs) * part // parts for part in range(parts + 1)]
     shares = [docs[a:b] for a, b in pairwise(bounds) if b > a] or [docs]
     children: list[_SegmentChild] = []
     progress = _Progress(on_progress, children)
@@ -152,60 +151,45 @@ def _write_documents(
     return words
 
 
+def _write_share(
+    ix: Any, docs: Sequence[SearchDoc], limit_mb: int, written: Any
+) -> tuple[Any, Counter[str]]:
+    """A forked writer's work: its documents as a segment (Whoosh's own description of it,
+    as its multiprocess writer sends it) and their word counts."""
+    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)
+
+    def count() -> None:
+        written.value += 1
+
+    words = _write_documents(writer, docs, count)
+    return writer._finalize_segment(), words.counts
+
+
 class _SegmentChild:
-    """One run of documents written as a segment by a forked process, which sends back the
-    segment (Whoosh's own description of it, as its multiprocess writer does) and the run's
-    word counts. Forked, not spawned: the child reads the parent's documents in place
-    instead of receiving a pickled copy. A build runs in the CLI's or a rebuild job's main
-    thread (tests and `gupshup eval` call it from processes that may hold other threads);
-    the child takes no lock those threads could hold: it writes its own files, sends on its
-    own pipe and exits (Whoosh's multiprocess writer, used before, forked too). It dies with
-    the build (processes.py): it inherits the build's lock file."""
+    """One run of documents written as a segment by a forked process. Forked, not spawned:
+    the child reads the parent's documents in place instead of receiving a pickled copy. A
+    build runs in the CLI's or a rebuild job's main thread (tests and `gupshup eval` call it
+    from processes that may hold other threads); the child takes no lock those threads could
+    hold: it writes its own files, sends on its own pipe and exits (Whoosh's multiprocess
+    writer, used before, forked too). It dies with the build (processes.py): it inherits the
+    build's lock file."""
 
     def __init__(self, ix: Any, docs: Sequence[SearchDoc], limit_mb: int) -> None:
-        context = multiprocessing.get_context("fork")
-        self.written = context.RawValue("q", 0)
+        self.written = multiprocessing.get_context("fork").RawValue("q", 0)
         self.size = len(docs)
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=self._run, args=(send, ix, docs, limit_mb, os.getpid()), daemon=True
-        )
-        self._process.start()
-        send.close()  # the child holds the only writing end: EOF means it died
-
-    def _run(
-        self, send: Connection, ix: Any, docs: Sequence[SearchDoc], limit_mb: int, parent: int
-    ) -> None:
-        die_with_parent(parent)
-        try:
-            writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)
-            words = _write_documents(writer, docs, self._count)
-            send.send((writer._finalize_segment(), words.counts))
-        except BaseException as exc:  # relayed, and raised again in the parent (result)
-            send.send(IndexBuildError(f"an index process failed: {type(exc).__name__}: {exc}"))
-        finally:
-            send.close()
-
-    def _count(self) -> None:
-        self.written.value += 1
+        self._child = ChildProcess("fork", _write_share, ix, docs, limit_mb, self.written)
 
     def result(self, waiting: Callable[[], None]) -> tuple[Any, Counter[str]]:
         """The segment and word counts, once the child has sent them; `waiting` is called
         while it writes."""
+        while not self._child.ready(PROGRESS_POLL_SECONDS):
+            waiting()
         try:
-            while not self._receive.poll(PROGRESS_POLL_SECONDS):
-                waiting()
-            outcome = self._receive.recv()
-        except EOFError:
-            self._process.join()
-            raise IndexBuildError(
-                f"an index process died (exit code {self._process.exitcode})"
-            ) from None
-        self._process.join()
-        self._receive.close()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        segment, counts = outcome
+            segment, counts = self._child.result()
+        except ChildDied as died:
+            raise IndexBuildError(f"an index process died ({died})") from None
+        except ChildRaised as raised:
+            raise IndexBuildError(f"an index process failed: {raised}") from None
         if segment.doc_count() != self.size:
             raise IndexBuildError(
                 f"an index process wrote {segment.doc_count()} of its {self.size} documents"
@@ -214,12 +198,10 @@ class _SegmentChild:
 
     def stop(self) -> None:
         """Ends the child if it still runs (the build failed elsewhere)."""
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        self._child.stop()
 
 
-class IndexBuildError(Exception):
+class IndexBuildError(SearchError):
     """A process writing part of the index failed or died."""
 
 
