@@ -138,7 +138,8 @@ class RelatedModel:
                 k=params["k"],
                 duplicate_threshold=params["duplicate_threshold"],
                 min_score=params["min_score"],
-                vectorizer=VectorizerConfig(**params["vectorizer"]),
+                # A model saved before names were terms made none.
+                vectorizer=VectorizerConfig(**{"name_words": 0, **params["vectorizer"]}),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailable(f"cannot open related model at {folder}: {exc}") from exc

@@ -85,6 +85,9 @@ class VectorizerConfig:
     lsa_dims: int = 10
     lsa_weight: float = 0.4
     singular: bool = True
+    # A run of this many capitalised words or more ("Sanjay Leela Bhansali") is also one
+    # term; 0 turns it off (and is how a model saved before it is read).
+    name_words: int = 3
 
     def to_json(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -100,6 +103,14 @@ def stop_words(config: VectorizerConfig) -> list[str]:
 
 
 _TOKEN = re.compile(TOKEN_PATTERN)
+# Two or more words in a row, each starting with a capital (ASCII or Latin-1), separated by
+# spaces or tabs only: a line break or any punctuation between words ends the run. The
+# pattern opens with the capital (so the regex engine skips to capitals) and only then looks
+# behind it for a word character (a capital inside a word starts nothing): twice as fast as
+# looking behind first.
+_CAPITAL = "A-Z\u00c0-\u00d6\u00d8-\u00de"
+_IN_WORD = "\\w'\u2019.-"
+_NAME_RUN = re.compile(rf"[{_CAPITAL}](?<!\w.)[{_IN_WORD}]*(?:[ \t]+[{_CAPITAL}][{_IN_WORD}]*)+")
 _DROPPED = ""  # a cached token that is a stop word (no term is empty)
 FIT_CACHE = 500_000  # distinct tokens remembered while fitting (then it starts over)
 SERVING_CACHE = 20_000  # and by a serving worker's encoder (drafts, edits)
@@ -108,7 +119,8 @@ SERVING_CACHE = 20_000  # and by a serving worker's encoder (drafts, edits)
 class TermAnalyzer:
     """Text to the vectorizer's terms, one pass: the terms scikit-learn's word analyzer makes
     with `preprocessor=normalize_singular` (or `normalize_text`), `token_pattern=TOKEN_PATTERN`,
-    the config's stop words and word n-grams up to `ngram_max` (unigrams, then pairs), with
+    the config's stop words and word n-grams up to `ngram_max` (unigrams, then pairs), then
+    the names of `name_words` capitalised words or more (`names`, not scikit-learn's), with
     each distinct token's fate (its singular form, or dropped) cached. Making words singular
     token by token is the same as on the whole text: a plural the rule changes is a run of
     letters a-z between characters that are not word characters, so it never crosses a
@@ -119,6 +131,7 @@ class TermAnalyzer:
     def __init__(self, config: VectorizerConfig, cache_limit: int = FIT_CACHE) -> None:
         self.singular = config.singular
         self.ngram_max = config.ngram_max
+        self.name_words = config.name_words
         self.stop = frozenset(stop_words(config))
         self.cache_limit = cache_limit
         self._cache: dict[str, str] = {}
@@ -132,7 +145,7 @@ class TermAnalyzer:
         self._cache[token] = term
         return term
 
-    def __call__(self, text: str) -> list[str]:
+    def _terms(self, text: str) -> list[str]:
         cache = self._cache
         terms = []
         for token in _TOKEN.findall(normalize_text(text)):
@@ -141,12 +154,34 @@ class TermAnalyzer:
                 term = self._term(token)
             if term:
                 terms.append(term)
+        return terms
+
+    def __call__(self, text: str) -> list[str]:
+        terms = self._terms(text)
         grams = list(terms)
         if self.ngram_max >= 2:
             grams += [f"{a} {b}" for a, b in itertools.pairwise(terms)]
         for size in range(3, min(self.ngram_max, len(terms)) + 1):
             grams += [" ".join(terms[i : i + size]) for i in range(len(terms) - size + 1)]
+        if self.name_words > 0:
+            grams += self.names(text)
         return grams
+
+    def names(self, text: str) -> list[str]:
+        """Each run of `name_words` or more capitalised words, as one term of its words'
+        terms ("Sanjay Leela Bhansali" -> "sanjay leela bhansali"; stop words and single
+        letters left out, as everywhere). A full name then counts as one term of its own
+        beside its words and pairs, which a story that shares only "leela" or "sanjay
+        leela" does not have. Devanagari has no capitals: Hindi names get no such term.
+        A capitalised word opening a sentence joins the run ("Director Sanjay Leela
+        Bhansali"); such terms, like a headline in Title Case, are mostly seen once and
+        `min_df` drops them."""
+        found = []  # (with `ngram_max` 3 a three-word name adds to its trigram's count)
+        for run in _NAME_RUN.findall(text):
+            words = self._terms(run)
+            if len(words) >= self.name_words:
+                found.append(" ".join(words))
+        return found
 
 
 def make_vectorizer(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from recommend.model import RelatedConfig, RelatedModel, build_related
 from recommend.vectorize import (
     TOKEN_PATTERN,
     TermAnalyzer,
@@ -76,7 +79,8 @@ def test_stop_words_agree_with_the_preprocessor() -> None:
 
 
 def _sklearn_analyzer(config: VectorizerConfig):  # type: ignore[no-untyped-def]
-    """scikit-learn's own word analyzer with the settings TermAnalyzer stands for."""
+    """scikit-learn's own word analyzer with the settings TermAnalyzer stands for (names
+    aside: `name_words` is ours, tested on its own below)."""
     return TfidfVectorizer(
         preprocessor=normalize_singular if config.singular else normalize_text,
         token_pattern=TOKEN_PATTERN,
@@ -98,7 +102,7 @@ TEXTS = [
 @pytest.mark.parametrize("ngram_max", [1, 2, 3])
 @pytest.mark.parametrize("make_singular", [True, False])
 def test_term_analyzer_is_scikit_learns_word_analyzer(ngram_max: int, make_singular: bool) -> None:
-    config = VectorizerConfig(ngram_max=ngram_max, singular=make_singular)
+    config = VectorizerConfig(ngram_max=ngram_max, singular=make_singular, name_words=0)
     ours, theirs = TermAnalyzer(config), _sklearn_analyzer(config)
     for text in TEXTS * 2:  # the second time from the cache
         assert ours(text) == theirs(text), text
@@ -130,8 +134,11 @@ _ALPHABET = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_ALPHABET, max_size=40).map("".join))
 def test_term_analyzer_matches_on_generated_text(text: str) -> None:
-    config = VectorizerConfig()
+    config = VectorizerConfig(name_words=0)
     assert TermAnalyzer(config)(text) == _sklearn_analyzer(config)(text)
+    # With names on, the same terms come first and only names follow.
+    named = TermAnalyzer(VectorizerConfig())
+    assert named(text) == _sklearn_analyzer(config)(text) + named.names(text)
 
 
 def test_term_analyzer_cache_is_bounded_and_answers_alike() -> None:
@@ -140,3 +147,82 @@ def test_term_analyzer_cache_is_bounded_and_answers_alike() -> None:
     text = "films premieres stories actresses movies series the others"
     assert small(text) == TermAnalyzer(config)(text) == _sklearn_analyzer(config)(text)
     assert len(small._cache) <= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("A film by Sanjay Leela Bhansali opens", ["sanjay leela bhansali"]),
+        # Two capitalised words are left to the word pairs.
+        ("The star Shah Rukh Khan met Karan Johar", ["shah rukh khan"]),
+        # Stop words and single letters are no part of a name's term ("of" ends the run).
+        ("at the Bank of England and The Walt Disney Company.", ["walt disney company"]),
+        ("Mr. A. B. Rao", []),  # "mr" and "rao" only
+        # A capital inside a word starts nothing; quotes around a name are no part of it.
+        ("the new iPhone Pro Max Ultra", ["pro max ultra"]),
+        (
+            "'Sanjay Leela Bhansali' and \u2018Alia Bhatt Kapoor\u2019",
+            ["sanjay leela bhansali", "alia bhatt kapoor"],
+        ),
+        # Plurals are folded as in every term; Latin-1 capitals start a word.
+        ("the Émile Zola Awards Night", ["émile zola award night"]),
+        # A line break or punctuation ends a run.
+        ("Sanjay Leela\nBhansali, Alia Bhatt", []),
+        ("सलमान ख़ान ने कहा", []),  # no capitals in Devanagari
+        ("Sanjay Leela Bhansali and Sanjay Leela Bhansali", ["sanjay leela bhansali"] * 2),
+    ],
+)
+def test_names_of_three_capitalised_words_or_more_become_one_term(
+    text: str, names: list[str]
+) -> None:
+    analyzer = TermAnalyzer(VectorizerConfig())
+    assert analyzer.names(text) == names
+    assert analyzer(text)[len(analyzer(text)) - len(names) :] == names
+    assert TermAnalyzer(VectorizerConfig(name_words=4)).names(text) == [
+        n for n in names if len(n.split()) >= 4
+    ]
+
+
+def test_a_shared_full_name_counts_for_more_than_the_same_words_uncapitalised() -> None:
+    # The two candidates have the very same words and word pairs; only one writes the name
+    # with capitals. Without name terms they are one vector; with them the full name is a
+    # term the story and that candidate share.
+    titles = ["Bhansali's next film", "Casting news", "Casting news"]
+    bodies = [
+        "A period drama by Sanjay Leela Bhansali starts shooting in Mumbai.",
+        "Sanjay Leela Bhansali picks his lead for a drama.",
+        "sanjay leela bhansali picks his lead for a drama.",
+    ]
+    for name_words, better in ((3, True), (0, False)):
+        encoded = fit_encoder(titles, bodies, VectorizerConfig(lsa_dims=0, name_words=name_words))
+        assert encoded is not None
+        sims = (encoded[1] @ encoded[1].T).toarray()
+        if better:
+            assert sims[0, 1] > sims[0, 2]
+        else:
+            assert sims[0, 1] == pytest.approx(sims[0, 2], abs=1e-6)
+
+
+def test_a_model_saved_before_names_reads_drafts_without_them(tmp_path: Path) -> None:
+    docs = [
+        ("a", "Casting", "Sanjay Leela Bhansali picks a lead for his drama"),
+        ("b", "Casting", "Sanjay Leela Bhansali picks a lead for a drama"),
+        ("c", "Cricket", "A test match in Mumbai"),
+    ]
+    config = RelatedConfig(vectorizer=VectorizerConfig(lsa_dims=0))
+    build_related(tmp_path, docs, config)
+    assert RelatedModel(tmp_path).config.vectorizer.name_words == 3
+    assert "sanjay leela bhansali" in RelatedModel(tmp_path).vocabulary
+    params = json.loads((tmp_path / "params.json").read_text())
+    del params["vectorizer"]["name_words"]  # as the models of earlier releases were saved
+    (tmp_path / "params.json").write_text(json.dumps(params))
+    old = RelatedModel(tmp_path)
+    assert old.config.vectorizer.name_words == 0
+    assert old.encoder is not None
+    assert old.encoder.vectorizer.build_analyzer()("Sanjay Leela Bhansali") == [
+        "sanjay",
+        "leela",
+        "bhansali",
+        "sanjay leela",
+        "leela bhansali",
+    ]
