@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.aliases import AliasError, AliasTable, starter_aliases
 from search.analysis import phonetic_key
@@ -100,3 +102,82 @@ def test_canonical_writes_every_variant_as_the_first_spelling() -> None:
         "Shah Rukh Khan met Shah Rukh Khan; Shah Rukh Khan waved. Srkx and shah are not names here."
     )
     assert AliasTable().canonical(text) == text
+
+
+def _alternation_canonical(table: AliasTable, text: str) -> str:
+    """`canonical` as first written: one alternative per variant, longest first."""
+    import re
+    import unicodedata
+
+    from search.aliases import _variant_key
+
+    first = {_variant_key(v): g.variants[0] for g in table.groups for v in g.variants}
+    body = "|".join(
+        r"\s+".join(map(re.escape, v.split(" "))) for v in sorted(first, key=len, reverse=True)
+    )
+    pattern = re.compile(rf"(?<![\w\u0900-\u097F])(?:{body})(?![\w\u0900-\u097F])", re.I)
+    folded = unicodedata.normalize("NFC", text).replace("\u093c", "")
+    return pattern.sub(lambda m: first[_variant_key(m.group(0))], folded)
+
+
+# Variants that share beginnings, end inside one another and span words.
+PREFIXES = AliasTable.parse(
+    "Amitabh Bachchan = Big B = Amitabh = AB\n"
+    "Aamir Khan = Amir Khan = Mr Perfectionist\n"
+    "Amit = Ami\n"
+    "B Praak = Bpraak\n"
+    "शाहरुख़ ख़ान = SRK = Shah Rukh Khan = Shah Rukh\n"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Ami",
+                "amit",
+                "abh",
+                "Amitabh",
+                " ",
+                "  ",
+                "\n",
+                "Bachchan",
+                "big",
+                "B",
+                "b",
+                "praak",
+                "Khan",
+                "khan",
+                "Amir",
+                "aamir",
+                "Mr",
+                "Perfectionist",
+                "Shah",
+                "Rukh",
+                "शाहरुख",
+                "ख़ान",
+                "\u093c",
+                "SRK",
+                "x",
+                "-",
+                ",",
+                "ा",
+                "AB",
+            ]
+        ),
+        max_size=14,
+    ).map("".join)
+)
+def test_canonical_matches_the_plain_alternation(text: str) -> None:
+    assert PREFIXES.canonical(text) == _alternation_canonical(PREFIXES, text)
+    assert starter_aliases().canonical(text) == _alternation_canonical(starter_aliases(), text)
+
+
+def test_a_variant_matched_only_through_unusual_case_folding_is_left_as_written() -> None:
+    # re.IGNORECASE lets the long s (U+017F) match "s"; the first version then looked the
+    # matched text up among the variants, did not find it ("ak\u017fhay kumar") and raised
+    # KeyError, failing the whole build.
+    table = AliasTable.parse("Akshay Kumar = Akki")
+    written = "Ak\u017fhay Kumar met AKKI"
+    assert table.canonical(written) == "Ak\u017fhay Kumar met Akshay Kumar"
