@@ -18,7 +18,7 @@ Rare words, and indexes with deletions, are read from Whoosh as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,80 @@ class StoredPostingsError(Exception):
     """The arrays are missing, unreadable or do not describe this index."""
 
 
+CommonTerm = tuple[str, str, int]  # field, word, number of documents
+
+
+def common_terms(
+    reader: Any, fields: Iterable[str] = FIELDS, min_postings: int = MIN_POSTINGS
+) -> list[CommonTerm]:
+    """Every word of `fields` found in at least `min_postings` documents, in the index's
+    order (field by field, words sorted)."""
+    found: list[CommonTerm] = []
+    for field in fields:
+        if field not in reader.schema:
+            continue
+        for raw, info in reader.iter_field(field):
+            df = info.doc_frequency()
+            if df >= min_postings:
+                text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+                found.append((field, text, df))
+    return found
+
+
+def split_terms(terms: Sequence[CommonTerm], parts: int) -> list[list[CommonTerm]]:
+    """`terms` cut into at most `parts` runs of consecutive terms with about as many
+    postings each (so processes reading one run each finish together): a term goes to the
+    part of the postings its middle posting falls in."""
+    total = sum(df for _, _, df in terms)
+    runs: list[list[CommonTerm]] = [[] for _ in range(max(1, parts))]
+    seen = 0
+    for term in terms:
+        middle = 2 * seen + term[2]  # twice the middle posting's place, kept in integers
+        runs[min(len(runs) - 1, middle * len(runs) // max(1, 2 * total))].append(term)
+        seen += term[2]
+    return [run for run in runs if run] or [[]]
+
+
+Gathered = tuple[np.ndarray, np.ndarray, list[int]]  # ids, weights, postings per term
+
+
+def gather(reader: Any, read: Any, terms: Iterable[CommonTerm]) -> Gathered:
+    """The postings of `terms`, one after the other: `read(reader, field, text)` gives one
+    word's (ids, weights) over the whole index (the function searches use, so the arrays
+    are what a search would have read)."""
+    id_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    counts: list[int] = []
+    for field, text, _ in terms:
+        ids, weights = read(reader, field, text)
+        id_parts.append(np.asarray(ids, dtype=np.int32))
+        tf_parts.append(np.asarray(weights, dtype=np.float64))
+        counts.append(len(ids))
+    ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int32)
+    # Whoosh keeps weights as float32 in its blocks: float32 here loses nothing.
+    tf = np.concatenate(tf_parts).astype(np.float32) if tf_parts else np.zeros(0, np.float32)
+    return ids, tf, counts
+
+
+def save_stored_postings(
+    folder: Path, runs: Sequence[Sequence[CommonTerm]], gathered: Sequence[Gathered]
+) -> int:
+    """Save what `gather` read for each run of terms (`split_terms`), in order. Returns the
+    number of postings saved."""
+    terms: dict[str, dict[str, list[int]]] = {}
+    at = 0
+    for run, (_, _, counts) in zip(runs, gathered, strict=True):
+        for (field, text, _), count in zip(run, counts, strict=True):
+            terms.setdefault(field, {})[text] = [at, at + count]
+            at += count
+    ids = np.concatenate([g[0] for g in gathered]).astype(np.int32, copy=False)
+    tf = np.concatenate([g[1] for g in gathered]).astype(np.float32, copy=False)
+    np.save(folder / IDS_FILE, ids)
+    np.save(folder / TF_FILE, tf)
+    (folder / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    return len(ids)
+
+
 def write_stored_postings(
     folder: Path,
     reader: Any,
@@ -44,36 +118,11 @@ def write_stored_postings(
     fields: Iterable[str] = FIELDS,
     min_postings: int = MIN_POSTINGS,
 ) -> int:
-    """Save the postings of every word of `fields` found in at least `min_postings` documents;
-    `read(reader, field, text)` gives one word's (ids, weights) over the whole index (the
-    same function searches use, so the arrays are what a search would have read). Returns the
+    """Save the postings of every word of `fields` found in at least `min_postings`
+    documents, read in this process (search/build.py reads them in several). Returns the
     number of postings saved."""
-    terms: dict[str, dict[str, list[int]]] = {}
-    id_parts: list[np.ndarray] = []
-    tf_parts: list[np.ndarray] = []
-    at = 0
-    for field in fields:
-        if field not in reader.schema:
-            continue
-        found: dict[str, list[int]] = {}
-        for raw, info in reader.iter_field(field):
-            if info.doc_frequency() < min_postings:
-                continue
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-            ids, weights = read(reader, field, text)
-            id_parts.append(np.asarray(ids, dtype=np.int32))
-            tf_parts.append(np.asarray(weights, dtype=np.float64))
-            found[text] = [at, at + len(ids)]
-            at += len(ids)
-        if found:
-            terms[field] = found
-    ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int32)
-    # Whoosh keeps weights as float32 in its blocks: float32 here loses nothing.
-    tf = np.concatenate(tf_parts).astype(np.float32) if tf_parts else np.zeros(0, np.float32)
-    np.save(folder / IDS_FILE, ids)
-    np.save(folder / TF_FILE, tf)
-    (folder / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    return len(ids)
+    terms = common_terms(reader, fields, min_postings)
+    return save_stored_postings(folder, [terms], [gather(reader, read, terms)])
 
 
 class StoredPostings:

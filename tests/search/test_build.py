@@ -4,6 +4,7 @@ pool's memory limit, and what a build reports when one of its processes fails or
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import random
@@ -18,8 +19,10 @@ import pytest
 import whoosh.writing
 from whoosh import index
 
+import search.build
 from search.build import IndexBuildError, build_index
 from search.schema import SearchDoc
+from search.stored_postings import IDS_FILE, TERMS_FILE, TF_FILE, split_terms
 from search.words import WordCounts
 from tests.search.conftest import _doc
 
@@ -79,6 +82,11 @@ def test_processes_keep_the_documents_order_and_count_every_word(tmp_path: Path)
     assert _postings(tmp_path / "three") == _postings(tmp_path / "one")
     assert _lengths(tmp_path / "three", 301) == _lengths(tmp_path / "one", 301)
     assert sum(reported) == 301 and all(n > 0 for n in reported)
+    # The common words' arrays, read by three processes there and one here: the same bytes.
+    common = json.loads((tmp_path / "one" / TERMS_FILE).read_text())
+    assert sum(len(words) for words in common.values()) >= 3  # something to share out
+    for name in (IDS_FILE, TF_FILE, TERMS_FILE):
+        assert (tmp_path / "three" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
 
 
 def test_more_processes_than_documents(tmp_path: Path) -> None:
@@ -217,3 +225,43 @@ def test_index_processes_end_with_the_build(tmp_path: Path) -> None:
         for pid in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_runs_of_common_words_are_consecutive_and_about_equal() -> None:
+    terms = [("body", f"w{n:03}", df) for n, df in enumerate([900, 300, 300, 300, 100, 100])]
+    # 2,000 postings; the middles of the terms' postings fall at 450, 1,050, 1,350, 1,650,
+    # 1,850 and 1,950: halves split at 1,000, thirds at 667 and 1,333.
+    assert split_terms(terms, 2) == [terms[:1], terms[1:]]
+    assert split_terms(terms, 3) == [terms[:1], terms[1:2], terms[2:]]
+    assert split_terms(terms, 1) == [terms]
+    assert split_terms(terms[:1], 4) == [terms[:1]]  # no empty runs
+    assert split_terms([], 2) == [[]]
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("raise", "a process reading the common words failed: OSError: disk gone"),
+        ("exit", r"a process reading the common words died \(exit code 9\)"),
+    ],
+)
+def test_a_failed_reader_of_common_words_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, message: str
+) -> None:
+    """The second run of common words is read by a forked process; when it fails or dies
+    the build says so instead of saving arrays without its words."""
+    builder = os.getpid()
+    gather = search.build.gather
+
+    def gather_or_fail(*args: object) -> object:
+        if os.getpid() != builder:
+            if fault == "exit":
+                os._exit(9)
+            raise OSError("disk gone")
+        return gather(*args)
+
+    monkeypatch.setattr(search.build, "gather", gather_or_fail)
+    with pytest.raises(IndexBuildError, match=message):
+        build_index(tmp_path / "ix", _docs(301), procs=2)
+    assert multiprocessing.active_children() == []
+    assert not (tmp_path / "ix" / IDS_FILE).exists()
