@@ -10,7 +10,7 @@ from index_data.build import CATALOG, RELATED_ALIASES
 from index_data.errors import BrokenSnapshot
 from index_data.snapshots import verify
 from recommend import RecommendError
-from recommend.model import FORMAT_VERSION, RelatedModel
+from recommend.model import READABLE_FORMAT_VERSIONS, RelatedModel
 from search import SearchError
 from search.aliases import AliasTable
 from search.index import SearchIndex
@@ -70,7 +70,7 @@ def _check_manifest(folder: Path, manifest: dict[str, Any]) -> None:
         raise BrokenSnapshot(f"snapshot {folder.name}: manifest has no article count")
     versions = {
         "search_schema_version": READABLE_SCHEMA_VERSIONS,
-        "related_format_version": (FORMAT_VERSION,),
+        "related_format_version": READABLE_FORMAT_VERSIONS,
     }
     for key, readable in versions.items():
         if manifest.get(key) not in readable:

@@ -19,7 +19,10 @@ from recommend.vectorize import (
     restore_encoder,
 )
 
-FORMAT_VERSION = 3
+# 4: the vectorizer's `name_words` (names as terms). A release that reads only 3 would
+# fail on the unknown setting; it refuses a 4 cleanly ("build a new snapshot") instead.
+FORMAT_VERSION = 4
+READABLE_FORMAT_VERSIONS = (3, 4)  # a 3 is read with name_words 0
 SHARED_TERMS = 5
 # A ranking against every article orders only its best 4 x limit (+ 32) candidates first.
 CANDIDATES_PER_ITEM = 4

@@ -104,19 +104,25 @@ class AliasTable:
         """`text` with every variant written as its group's first spelling ("SRK" and
         "शाहरुख़ ख़ान" become "Shah Rukh Khan"): how related-article vectors see aliases, so
         stories that name a star differently share the name's terms. Nukta-insensitive and
-        case-insensitive; whole words only; the longest variant wins."""
+        case-insensitive (`fold_case`); whole words only; the longest variant wins."""
         if not self.groups:
             return text
         pattern, first = self._canonical_pattern()
-        folded = unicodedata.normalize("NFC", text).replace(NUKTA, "")
-        return pattern.sub(lambda m: first.get(_variant_key(m.group(0)), m.group(0)), folded)
+        written = unicodedata.normalize("NFC", text).replace(NUKTA, "")
+        folded = fold_case(written)  # letter for letter: a match's place is the same in both
+        parts: list[str] = []
+        end = 0
+        for match in pattern.finditer(folded):
+            parts += (written[end : match.start()], first[" ".join(match.group(0).split())])
+            end = match.end()
+        return "".join(parts) + written[end:] if parts else written
 
     def _canonical_pattern(self) -> tuple[re.Pattern[str], dict[str, str]]:
         found = self.__dict__.get("_canonical")
         if found is None:
             first = {_variant_key(v): g.variants[0] for g in self.groups for v in g.variants}
             body = _trie_pattern(first)
-            pattern = re.compile(rf"(?<![\w\u0900-\u097F])(?:{body})(?![\w\u0900-\u097F])", re.I)
+            pattern = re.compile(rf"(?<![\w\u0900-\u097F])(?:{body})(?![\w\u0900-\u097F])")
             found = (pattern, first)
             object.__setattr__(self, "_canonical", found)
         return found
@@ -151,15 +157,16 @@ def starter_aliases() -> AliasTable:
 
 
 def _trie_pattern(keys: Iterable[str]) -> str:
-    """One regular expression for all `keys` (lowercase words joined by single spaces, a
-    space matching any run of white space), written as a trie: "amir khan" and "amitabh"
-    share "ami", so the engine reads each character of the text once per position instead
-    of once per variant. It matches what an alternation of the keys, longest first, matches
-    at a position (the deepest variant the text completes is tried first, and shorter ones
-    on the way back), tested equal on generated text; 2.4x faster on the starter list.
-    Letters are matched case-insensitively by the caller's `re.I`, which may also let a
-    character match that `_variant_key` folds differently (the long s U+017F matches "s"):
-    `canonical` then leaves that text as it is."""
+    """One regular expression for all `keys` (folded words joined by single spaces, a space
+    matching any run of white space), written as a trie: "amir khan" and "amitabh" share
+    "ami", so the engine reads each character of the text once per position instead of once
+    per variant. It matches what an alternation of the keys, longest first, matches at a
+    position (the deepest variant the text completes is tried first, and shorter ones on the
+    way back), tested equal on generated text; 2.4x faster on the starter list. Matched
+    against text folded as the keys are (`fold_case`), so no two branches of a node can
+    match one character: the first version matched with `re.IGNORECASE`, under which the
+    dotless i (U+0131) also matches "i", and the trie's order could then pick a shorter
+    variant."""
     trie: dict[str, Any] = {}
     for key in keys:
         node = trie
@@ -184,5 +191,48 @@ def _trie_pattern(keys: Iterable[str]) -> str:
 
 
 def _variant_key(text: str) -> str:
-    """A variant as `canonical` matches it: NFC, no nukta, lowercase, single spaces."""
-    return " ".join(unicodedata.normalize("NFC", text).replace(NUKTA, "").lower().split())
+    """A variant as `canonical` matches it: NFC, no nukta, folded, single spaces."""
+    return " ".join(fold_case(unicodedata.normalize("NFC", text).replace(NUKTA, "")).split())
+
+
+# Letters that lowercase apart but read as one letter (the classes Python's case-insensitive
+# matching merges, `re._casefix`, written out here), and the Turkish capital dotted I, whose
+# lowercase is two characters: each becomes the first of its class.
+_ONE_LETTER = {
+    0x131: 0x69,  # dotless i
+    0x130: 0x69,  # capital dotted I
+    0x17F: 0x73,  # long s
+    0xB5: 0x3BC,  # micro sign, mu
+    0x345: 0x3B9,  # iota subscript, iota
+    0x1FBE: 0x3B9,
+    0x1FD3: 0x390,
+    0x1FE3: 0x3B0,
+    0x3D0: 0x3B2,  # beta
+    0x3F5: 0x3B5,  # epsilon
+    0x3D1: 0x3B8,  # theta
+    0x3F0: 0x3BA,  # kappa
+    0x3D6: 0x3C0,  # pi
+    0x3F1: 0x3C1,  # rho
+    0x3C2: 0x3C3,  # final sigma
+    0x3D5: 0x3C6,  # phi
+    0x1C80: 0x432,  # old Cyrillic letter forms
+    0x1C81: 0x434,
+    0x1C82: 0x43E,
+    0x1C83: 0x441,
+    0x1C84: 0x442,
+    0x1C85: 0x442,
+    0x1C86: 0x44A,
+    0x1C87: 0x463,
+    0xA64B: 0x1C88,
+    0x1E9B: 0x1E61,  # long s with dot above
+    0xFB05: 0xFB06,  # the st ligatures
+}
+
+
+def fold_case(text: str) -> str:
+    """`text` lowercase, letter for letter (the result is as long as the text, so a place in
+    one is the same place in the other), with the letters of `_ONE_LETTER` made one."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a letter whose lowercase is longer ("İ"): kept as one
+        lowered = "".join(low if len(low := c.lower()) == 1 else c for c in text)
+    return lowered.translate(_ONE_LETTER)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.aliases import AliasError, AliasTable, starter_aliases
+from search.aliases import AliasError, AliasTable, fold_case, starter_aliases
 from search.analysis import phonetic_key
 from search.query import plan
 
@@ -174,10 +176,55 @@ def test_canonical_matches_the_plain_alternation(text: str) -> None:
     assert starter_aliases().canonical(text) == _alternation_canonical(starter_aliases(), text)
 
 
-def test_a_variant_matched_only_through_unusual_case_folding_is_left_as_written() -> None:
-    # re.IGNORECASE lets the long s (U+017F) match "s"; the first version then looked the
-    # matched text up among the variants, did not find it ("ak\u017fhay kumar") and raised
-    # KeyError, failing the whole build.
-    table = AliasTable.parse("Akshay Kumar = Akki")
-    written = "Ak\u017fhay Kumar met AKKI"
-    assert table.canonical(written) == "Ak\u017fhay Kumar met Akshay Kumar"
+def test_letters_that_read_as_one_match_as_one() -> None:
+    # The first trie matched with re.IGNORECASE, which takes the dotless i (U+0131) and the
+    # long s (U+017F) for "i" and "s" while lowercasing keeps them apart: its branches for
+    # "ki" and "k\u0131" both matched, and the first in sorted order won even when the other
+    # was the longer variant; the long s raised KeyError (looked up as written).
+    table = AliasTable.parse("KT = K\u0131vanc Tatlitug\nKiv = Kivanc\nAkshay Kumar = Akki")
+    assert table.canonical("K\u0131vanc Tatlitug") == "KT"
+    assert table.canonical("KIVANC TATLITUG and kivanc") == "KT and Kiv"
+    assert table.canonical("\u0130VANC") == "\u0130VANC"  # not a variant
+    assert table.canonical("Ak\u017fhay Kumar met AKKI") == "Akshay Kumar met Akshay Kumar"
+    # The capital dotted I lowercases to two characters; the text keeps its length in the
+    # fold, so what follows it is replaced in place.
+    assert table.canonical("\u0130 met Akki") == "\u0130 met Akshay Kumar"
+    assert fold_case("\u0130stanbul K\u0131vanc \u03a3\u03bf\u03c6\u03bf\u03c2") == (
+        "istanbul kivanc \u03c3\u03bf\u03c6\u03bf\u03c3"
+    )
+
+
+def test_longer_variants_win_over_their_beginnings() -> None:
+    assert PREFIXES.canonical("Amitabh Bachchan, Amitabh and Amitabh  BACHCHAN fans") == (
+        "Amitabh Bachchan, Amitabh Bachchan and Amitabh Bachchan fans"
+    )
+    assert PREFIXES.canonical("Ami, Amit, Amir Khan, Big B, B Praak, Bpraak, Shah Rukh") == (
+        "Amit, Amit, Aamir Khan, Amitabh Bachchan, B Praak, B Praak, शाहरुख़ ख़ान"
+    )
+
+
+_VARIANTS = [v for group in PREFIXES.groups for v in group.variants]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_VARIANTS),
+            st.sampled_from([str.lower, str.upper, str.title, str]),
+            st.booleans(),
+            st.sampled_from([" ", "  ", "\t", ", ", ". ", "-", "", "x "]),
+        ),
+        max_size=8,
+    )
+)
+def test_canonical_matches_the_alternation_on_whole_variants(
+    parts: list[tuple[str, Callable[[str], str], bool, str]],
+) -> None:
+    """Variants written whole, in any case, some with their words two spaces apart: where a
+    variant is the beginning of another across a space, the longest must win."""
+    text = "".join(
+        case(variant.replace(" ", "  ") if wide else variant) + gap
+        for variant, case, wide, gap in parts
+    )
+    assert PREFIXES.canonical(text) == _alternation_canonical(PREFIXES, text)
