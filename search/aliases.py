@@ -52,7 +52,9 @@ def _group(variants: Sequence[str], where: str) -> AliasGroup:
     for variant in cleaned:
         if len(variant) > MAX_VARIANT_CHARS:
             raise AliasError(f"{where}: variant longer than {MAX_VARIANT_CHARS} characters")
-        key = tuple(tokens(_WORDS, variant))
+        # (A nukta alone is an empty token: a variant of nothing but nuktas has no words,
+        # and as a key it matched the empty text between any two words.)
+        key = tuple(word for word in tokens(_WORDS, variant) if word)
         if not key:
             raise AliasError(f"{where}: variant {variant!r} has no words")
         if len(key) > MAX_VARIANT_WORDS:

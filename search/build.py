@@ -153,8 +153,10 @@ def _store_common_postings(folder: Path, reader: Any, procs: int) -> None:
     reader of its own. Reading them is decoding their Whoosh blocks again (13 s on one core
     at 100,000 articles, with the other core idle: the related half has finished by then)."""
     runs = split_terms(common_terms(reader), procs)
-    readers = [ChildProcess("fork", _gather_run, folder, run) for run in runs[1:]]
+    readers: list[ChildProcess[Gathered]] = []
     try:
+        for run in runs[1:]:  # inside: a failed fork stops the readers already started
+            readers.append(ChildProcess("fork", _gather_run, folder, run))
         gathered = [gather(reader, read_postings, runs[0])]
         for child in readers:
             try:

@@ -76,9 +76,11 @@ class ChildProcess(Generic[T]):
             answer = self._receive.recv()
         except EOFError:
             answer = None
-        finally:
-            self._process.join()
-            self._receive.close()
+        # Not joined when the wait is interrupted (a signal's handler raising): the child may
+        # be stuck sending an answer nobody reads, and waiting for it would never return;
+        # the caller stops it (`stop`).
+        self._process.join()
+        self._receive.close()
         if answer is None:
             raise ChildDied(self._process.exitcode)
         raised, outcome = answer

@@ -27,6 +27,9 @@ def test_parse_folds_variants_to_words() -> None:
     ("text", "message"),
     [
         ("SRK", "aliases:1: a group needs at least two variants"),
+        # A nukta alone is no word: as a key it matched the empty text between words and
+        # wrote the group's first spelling everywhere.
+        ("SRK = Shah Rukh Khan = \u093c", "aliases:1: variant '\u093c' has no words"),
         ("SRK = = Shah Rukh Khan", "aliases:1: an empty variant"),
         ("# comment\nSRK = srk", "aliases:2: all variants are the same words"),
         ("a = b c d e f g h", "aliases:1: variant 'b c d e f g h' has more than 6 words"),

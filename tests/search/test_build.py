@@ -265,3 +265,27 @@ def test_a_failed_reader_of_common_words_fails_the_build(
         build_index(tmp_path / "ix", _docs(301), procs=2)
     assert multiprocessing.active_children() == []
     assert not (tmp_path / "ix" / IDS_FILE).exists()
+
+
+def test_a_failed_fork_of_a_reader_stops_the_readers_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With three processes the common words are read by this one and two forked readers:
+    when the second fork fails (no memory, too many processes), the first reader is
+    stopped, not left blocked on its answer."""
+    started: list[object] = []
+    child_process = search.build.ChildProcess
+
+    def fork_once(method: str, target: object, *args: object) -> object:
+        if target is not search.build._gather_run:  # the index writers fork as usual
+            return child_process(method, target, *args)  # type: ignore[arg-type]
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(child_process(method, target, *args))  # type: ignore[arg-type]
+        return started[-1]
+
+    monkeypatch.setattr(search.build, "ChildProcess", fork_once)
+    with pytest.raises(BlockingIOError):
+        build_index(tmp_path / "ix", _docs(301), procs=3)
+    assert len(started) == 1
+    assert multiprocessing.active_children() == []
