@@ -62,8 +62,12 @@ def _group(variants: Sequence[str], where: str) -> AliasGroup:
                 f"{where}: variant {variant!r} has more than {MAX_VARIANT_WORDS} words"
             )
         keys.append(key)
-    # Variants that fold to the same words ("Shahrukh" and "shahrukh") are one.
-    unique = dict(zip(keys, cleaned, strict=True))
+    # Variants that fold to the same words ("Shahrukh" and "shahrukh") are one, written as
+    # the first of them (a later one replaced it: "Café Coffee Day = CCD = Cafe Coffee Day"
+    # showed "Cafe Coffee Day" as the group's first spelling).
+    unique: dict[tuple[str, ...], str] = {}
+    for key, variant in zip(keys, cleaned, strict=True):
+        unique.setdefault(key, variant)
     if len(unique) < 2:
         raise AliasError(f"{where}: all variants are the same words")
     return AliasGroup(tuple(unique.values()), tuple(unique))

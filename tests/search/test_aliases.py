@@ -100,6 +100,12 @@ def test_keys_keep_different_words_apart_and_skip_non_latin() -> None:
     assert phonetic_key("पठान") is None and phonetic_key("srk") is None  # too short to mean much
 
 
+def test_variants_of_the_same_words_keep_the_first_spelling() -> None:
+    group = AliasTable.from_groups([["Caf\u00e9 Coffee Day", "CCD", "Cafe Coffee Day"]]).groups[0]
+    assert group.variants == ("Caf\u00e9 Coffee Day", "CCD")
+    assert group.keys == (("cafe", "coffee", "day"), ("ccd",))
+
+
 def test_canonical_writes_every_variant_as_the_first_spelling() -> None:
     text = "SRK met Shahrukh  KHAN; शाहरुख ख़ान waved. Srkx and shah are not names here."
     table = AliasTable.parse("Shah Rukh Khan = SRK = Shahrukh Khan = शाहरुख़ ख़ान")
