@@ -85,8 +85,9 @@ class VectorizerConfig:
     lsa_dims: int = 10
     lsa_weight: float = 0.4
     singular: bool = True
-    # A run of this many capitalised words or more ("Sanjay Leela Bhansali") is also one
-    # term; 0 turns it off (and is how a model saved before it is read).
+    # A run of capitalised words making this many terms or more ("Sanjay Leela Bhansali")
+    # is also one term (TermAnalyzer.names); 0 turns it off (and is how a model saved
+    # before it is read).
     name_words: int = 3
 
     def to_json(self) -> dict[str, float | int | bool]:
@@ -122,7 +123,7 @@ class TermAnalyzer:
     """Text to the vectorizer's terms, one pass: the terms scikit-learn's word analyzer makes
     with `preprocessor=normalize_singular` (or `normalize_text`), `token_pattern=TOKEN_PATTERN`,
     the config's stop words and word n-grams up to `ngram_max` (unigrams, then pairs), then
-    the names of `name_words` capitalised words or more (`names`, not scikit-learn's), with
+    the names of `name_words` terms or more (`names`, not scikit-learn's), with
     each distinct token's fate (its singular form, or dropped) cached. Making words singular
     token by token is the same as on the whole text: a plural the rule changes is a run of
     letters a-z between characters that are not word characters, so it never crosses a
@@ -175,10 +176,10 @@ class TermAnalyzer:
         single letters left out and hyphens splitting words, as everywhere: "The Bank Of
         England" makes two terms, "Coca-Cola Company" three). A full name then counts as one
         term of its own beside its words and pairs, which a story that shares only "leela"
-        or "sanjay leela" does not have. Devanagari has no capitals: Hindi names get no such term.
-        A capitalised word opening a sentence joins the run ("Director Sanjay Leela
-        Bhansali"); such terms, like a headline in Title Case, are mostly seen once and
-        `min_df` drops them."""
+        or "sanjay leela" does not have. Devanagari has no capitals: Hindi names get no
+        such term. A capitalised word opening a sentence joins the run ("Director Sanjay
+        Leela Bhansali"); such terms, like a headline in Title Case, are mostly seen once
+        and `min_df` drops them."""
         found = []  # (with `ngram_max` 3 a three-word name adds to its trigram's count)
         # NFC first: a draft may spell "É" as "E" and a combining accent (articles are
         # stored NFC-normalised), which would end the capital's word at the accent.

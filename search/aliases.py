@@ -168,7 +168,8 @@ def _trie_pattern(keys: Iterable[str]) -> str:
     "ami", so the engine reads each character of the text once per position instead of once
     per variant. It matches what an alternation of the keys, longest first, matches at a
     position (the deepest variant the text completes is tried first, and shorter ones on the
-    way back), tested equal on generated text; 2.4x faster on the starter list. Matched
+    way back), tested equal on generated text (starter list, the 10k bench corpus's bodies:
+    1.52 s with the alternation, 0.59 s with the trie and `fold_case`). Matched
     against text folded as the keys are (`fold_case`), so no two branches of a node can
     match one character: the first version matched with `re.IGNORECASE`, under which the
     dotless i (U+0131) also matches "i", and the trie's order could then pick a shorter
@@ -203,7 +204,7 @@ def _variant_key(text: str) -> str:
 
 # Letters that lowercase apart but read as one letter (the classes Python's case-insensitive
 # matching merges, `re._casefix`, written out here), and the Turkish capital dotted I, whose
-# lowercase is two characters: each becomes the first of its class.
+# lowercase is two characters: each becomes one chosen letter of its class.
 _ONE_LETTER = {
     0x131: 0x69,  # dotless i
     0x130: 0x69,  # capital dotted I

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -82,6 +82,7 @@ class IndexStats:
 # machine's memory, at most this (index_data/build.py); `GUPSHUP_INDEX_MEMORY_MB` sets it.
 MAX_DEFAULT_LIMIT_MB = 2048  # what a build uses by default on a machine of 16 GB or more
 PROGRESS_POLL_SECONDS = 0.2
+T = TypeVar("T")
 
 
 def build_index(
@@ -158,20 +159,22 @@ def _store_common_postings(folder: Path, reader: Any, procs: int) -> None:
         for run in runs[1:]:  # inside: a failed fork stops the readers already started
             readers.append(ChildProcess("fork", _gather_run, folder, run))
         gathered = [gather(reader, read_postings, runs[0])]
-        for child in readers:
-            try:
-                gathered.append(child.result())
-            except ChildDied as died:
-                raise IndexBuildError(f"a process reading the common words died ({died})") from None
-            except ChildRaised as raised:
-                raise IndexBuildError(
-                    f"a process reading the common words failed: {raised}"
-                ) from None
+        gathered += [_answer(child, "a process reading the common words") for child in readers]
     except BaseException:
         for child in readers:
             child.stop()
         raise
     save_stored_postings(folder, runs, gathered)
+
+
+def _answer(child: ChildProcess[T], who: str) -> T:
+    """What `child` returned, or IndexBuildError naming `who` and how it ended."""
+    try:
+        return child.result()
+    except ChildDied as died:
+        raise IndexBuildError(f"{who} died ({died})") from None
+    except ChildRaised as raised:
+        raise IndexBuildError(f"{who} failed: {raised}") from None
 
 
 def _gather_run(folder: Path, run: list[CommonTerm]) -> Gathered:
@@ -227,12 +230,7 @@ class _SegmentChild:
         while it writes."""
         while not self._child.ready(PROGRESS_POLL_SECONDS):
             waiting()
-        try:
-            segment, counts = self._child.result()
-        except ChildDied as died:
-            raise IndexBuildError(f"an index process died ({died})") from None
-        except ChildRaised as raised:
-            raise IndexBuildError(f"an index process failed: {raised}") from None
+        segment, counts = _answer(self._child, "an index process")
         if segment.doc_count() != self.size:
             raise IndexBuildError(
                 f"an index process wrote {segment.doc_count()} of its {self.size} documents"

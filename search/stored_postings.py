@@ -103,26 +103,12 @@ def save_stored_postings(
         for (field, text, _), count in zip(run, counts, strict=True):
             terms.setdefault(field, {})[text] = [at, at + count]
             at += count
-    ids = np.concatenate([g[0] for g in gathered]).astype(np.int32, copy=False)
-    tf = np.concatenate([g[1] for g in gathered]).astype(np.float32, copy=False)
+    ids = np.concatenate([g[0] for g in gathered])  # int32 and float32, as `gather` made them
+    tf = np.concatenate([g[1] for g in gathered])
     np.save(folder / IDS_FILE, ids)
     np.save(folder / TF_FILE, tf)
     (folder / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
     return len(ids)
-
-
-def write_stored_postings(
-    folder: Path,
-    reader: Any,
-    read: Any,
-    fields: Iterable[str] = FIELDS,
-    min_postings: int = MIN_POSTINGS,
-) -> int:
-    """Save the postings of every word of `fields` found in at least `min_postings`
-    documents, read in this process (search/build.py reads them in several). Returns the
-    number of postings saved."""
-    terms = common_terms(reader, fields, min_postings)
-    return save_stored_postings(folder, [terms], [gather(reader, read, terms)])
 
 
 class StoredPostings:
