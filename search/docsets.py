@@ -29,6 +29,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.schema import UNDATED
 from search.stored_postings import StoredPostings
 from search.whoosh_fixes import length_codes
 
@@ -230,7 +231,10 @@ class DocSets:
                 return self._phrase(searcher, query).ids  # scored once, for the ranking too
         except Unsupported:
             pass
-        # Date ranges, prefixes and any other shape: Whoosh's own matcher, unscored.
+        if isinstance(query, wq.NumericRange) and _column_only(searcher, query.fieldname):
+            return self._range(searcher, query)
+        # Date ranges of older indexes, prefixes and any other shape: Whoosh's own matcher,
+        # unscored.
         return np.unique(np.fromiter(searcher.docs_for_query(query), dtype=np.int64))
 
     # ---- scores --------------------------------------------------------------------------
@@ -348,6 +352,23 @@ class DocSets:
 
         return self._per_document(searcher, ("column", field), read)
 
+    def _range(self, searcher: Any, query: wq.NumericRange) -> DocSet:
+        """The documents whose column value for the query's field lies in its range (a date
+        filter: schema.py keeps the published time as a column only). Bounds as Whoosh's
+        range reads them; a document without a value (UNDATED) is in no range."""
+        values = self.column(searcher, query.fieldname)
+        keep = values != UNDATED
+        if query.start is not None:
+            keep &= values > query.start if query.startexcl else values >= query.start
+        if query.end is not None:
+            keep &= values < query.end if query.endexcl else values <= query.end
+        reader = searcher.reader()
+        if reader.has_deletions():
+            live = np.zeros(len(values), dtype=bool)
+            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+            keep &= live
+        return np.flatnonzero(keep)
+
     def _per_document(
         self, searcher: Any, key: tuple[str, str], read: Callable[[Any, int], np.ndarray]
     ) -> np.ndarray:
@@ -389,6 +410,15 @@ class DocSets:
         with self._lock:
             self._columns[("facet", field)] = (codes, names)
         return codes, names
+
+
+def _column_only(searcher: Any, fieldname: str) -> bool:
+    """Whether the index keeps `fieldname` as a column and indexes no terms for it."""
+    schema = searcher.schema
+    if fieldname not in schema:
+        return False
+    field = schema[fieldname]
+    return not field.indexed and field.column_type is not None
 
 
 def top(found: Postings, docs: DocSet, limit: int) -> list[tuple[int, float]]:

@@ -241,8 +241,9 @@ class SearchIndex:
 
     def warm(self) -> None:
         """Build what the first searches would otherwise wait for: the vocabulary (spelling
-        variants, did you mean), the category facet codes and the text fields' lengths.
-        A server calls this before it swaps a new snapshot in."""
+        variants, did you mean), the category facet codes, the text fields' lengths and the
+        date columns (sorting by date, date filters). A server calls this before it swaps a
+        new snapshot in."""
         if not self.doc_count:
             return
         self._vocabulary()
@@ -250,6 +251,10 @@ class SearchIndex:
             self.docsets.facet(searcher, "category", EMPTY)
             for field_name in FIELD_WEIGHTS:
                 self.docsets.lengths(searcher, field_name)
+            schema = searcher.schema
+            for field_name in ("sort_date", "published_at"):
+                if field_name in schema and schema[field_name].column_type is not None:
+                    self.docsets.column(searcher, field_name)
 
     @property
     def doc_count(self) -> int:
@@ -479,19 +484,26 @@ class SearchIndex:
             if fixed is None:
                 continue
             text = render(fixed)
-            if not known_too or _complete_matches(searcher, text, request.filters) > complete:
+            if (
+                not known_too
+                or _complete_matches(searcher, self.docsets, text, request.filters) > complete
+            ):
                 return text
         return None
 
 
-def _complete_matches(searcher: Searcher, text: str, filters: Filters) -> int:
-    """How many articles have every word of `text`."""
+def _complete_matches(searcher: Searcher, sets: DocSets, text: str, filters: Filters) -> int:
+    """How many articles allowed by `filters` have every word of `text`."""
     text_plan = plan(text)
     if text_plan.strict is None:
         return 0
-    found = searcher.search(
-        text_plan.strict, limit=1, filter=filter_query(filters), mask=text_plan.exclude
-    )
+    query = filter_query(filters)
+    # The filters as the documents they allow (a date filter reads a column, which Whoosh's
+    # own filter query would not); Whoosh takes an empty set as no filter at all.
+    allowed = None if query is None else set(sets.of(searcher, query).tolist())
+    if allowed is not None and not allowed:
+        return 0
+    found = searcher.search(text_plan.strict, limit=1, filter=allowed, mask=text_plan.exclude)
     return len(found)
 
 

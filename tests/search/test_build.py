@@ -102,7 +102,7 @@ def test_postings_spilled_to_disk_read_as_those_kept_in_memory(
     """A 1 MB pool (some 5,800 postings) makes every writing process, the forked ones too,
     sort its postings into run files, merged at commit; the index holds the very postings
     of one written from memory."""
-    docs = _docs(400)
+    docs = _docs(500)
     build_index(tmp_path / "memory", docs)
     spilled_by = tmp_path / "spilled_by"
     save = whoosh.writing.PostingPool.save
@@ -138,7 +138,7 @@ class _KillsTheProcess:
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        (_NotADate(), "an index process failed: Exception: not-a-date is not a datetime"),
+        (_NotADate(), "an index process failed: TypeError: not-a-date is not a datetime"),
         (_KillsTheProcess(), r"an index process died \(exit code 7\)"),
     ],
 )
@@ -161,7 +161,7 @@ def test_a_failure_in_this_process_stops_the_others(tmp_path: Path) -> None:
     docs = _docs(4000)
     docs[0] = replace(docs[0], published_at=_NotADate())  # type: ignore[arg-type]
     with pytest.raises(
-        IndexBuildError, match="writing the index failed: Exception: not-a-date is not a datetime"
+        IndexBuildError, match="writing the index failed: TypeError: not-a-date is not a datetime"
     ):
         build_index(tmp_path / "ix", docs, procs=2)
     assert multiprocessing.active_children() == []
