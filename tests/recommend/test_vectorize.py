@@ -6,6 +6,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -234,3 +235,63 @@ def test_a_model_saved_before_names_reads_drafts_without_them(tmp_path: Path) ->
         "sanjay leela",
         "leela bhansali",
     ]
+
+
+def _generated_texts(count: int, seed: int) -> list[str]:
+    """Texts over a small vocabulary (word pairs repeat, many terms are seen once or twice,
+    several have the same total count: `max_features` must break ties)."""
+    import random
+
+    rng = random.Random(seed)
+    words = "star film song box office record rain kite saffron tabla Priya Menon".split()
+    rare = [f"word{n}" for n in range(300)]
+    return [
+        " ".join(
+            rng.choice(words) if rng.random() < 0.8 else rng.choice(rare)
+            for _ in range(rng.randint(0, 40))
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("min_df", "max_df", "max_features"),
+    [(2, 0.5, 300_000), (2, 0.5, 40), (1, 1.0, None), (3, 0.9, 7), (0.01, 0.6, None)],
+)
+def test_the_fit_counts_as_scikit_learns_vectorizer(
+    min_df: float, max_df: float, max_features: int | None
+) -> None:
+    """The fit's own counting (`make_vectorizer`) against scikit-learn's TfidfVectorizer with
+    the same analyzer: the same vocabulary, idf and matrix, entry for entry."""
+    texts = _generated_texts(400, seed=int(min_df * 100) + (max_features or 0))
+    texts[5] = ""  # an article with no term at all
+    config = VectorizerConfig()
+    ours = make_vectorizer(config).set_params(
+        min_df=min_df, max_df=max_df, max_features=max_features
+    )
+    theirs = TfidfVectorizer(
+        analyzer=TermAnalyzer(config),
+        sublinear_tf=True,
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+        dtype=np.float32,
+    )
+    ours_matrix, their_matrix = ours.fit_transform(texts), theirs.fit_transform(texts)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    assert np.array_equal(ours.idf_, theirs.idf_)
+    assert ours_matrix.shape == their_matrix.shape
+    assert (ours_matrix != their_matrix).nnz == 0
+    assert ours_matrix.dtype == their_matrix.dtype
+    # Transforming a draft with the fitted vocabulary: scikit-learn's own path.
+    assert (ours.transform(texts[:20]) != theirs.transform(texts[:20])).nnz == 0
+
+
+def test_the_fit_fails_as_scikit_learns_when_nothing_is_left() -> None:
+    texts = ["the and of", "of the"]  # stop words only
+    config = VectorizerConfig()
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        make_vectorizer(config).fit_transform(texts)
+    # Every term in one text only, with min_df 2: scikit-learn's own message.
+    with pytest.raises(ValueError, match="no terms remain"):
+        make_vectorizer(config).fit_transform(["star film", "song rain", "kite tabla", "box"])
