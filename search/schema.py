@@ -37,6 +37,12 @@ class ColumnOnlyNumeric(NUMERIC):  # type: ignore[misc]
         self.indexed = False
 
 
+# The value of a posting at one position (Whoosh's positions encoding of `[place]`), by
+# position: shared by every field and document (positions past the limit are encoded anew).
+_ONE_PLACE: dict[int, bytes] = {}
+_ONE_PLACE_LIMIT = 4096
+
+
 class WordPositions(Positions):  # type: ignore[misc]
     """Whoosh's `Positions` format (the same postings bytes, read by its own code) whose
     `word_values`, given our `WordAnalyzer`, takes each term's positions from the analyzer
@@ -56,6 +62,14 @@ class WordPositions(Positions):  # type: ignore[misc]
             return
         boost = self.field_boost
         for term, places in analyzer.term_positions(value).items():
+            if len(places) == 1 and places[0] < _ONE_PLACE_LIMIT:
+                # Most postings: a word once in the field. Their bytes by position, made once.
+                place = places[0]
+                encoded = _ONE_PLACE.get(place)
+                if encoded is None:
+                    encoded = _ONE_PLACE[place] = pack_uint(1) + dumps([place], 2)
+                yield (term, 1, 1.0 * boost, encoded)
+                continue
             deltas = [places[0]]
             deltas += [b - a for a, b in pairwise(places)]
             yield (

@@ -142,6 +142,18 @@ def test_word_positions_are_whooshs_positions(text: str) -> None:
         assert _word_values(ours, chain, text) == _word_values(whoosh, chain, text)
 
 
+def test_word_positions_past_the_memo_of_single_positions() -> None:
+    """Words seen once take their encoded position from a memo up to position 4,096 and are
+    encoded afresh past it: both as Whoosh's Positions encodes them, twice over (memo
+    filled, then read)."""
+    text = " ".join(f"w{n}" if n % 3 else "film" for n in range(5000))
+    for _ in range(2):
+        ours, whoosh = WordPositions(), Positions()
+        found = _word_values(ours, news_analyzer(), text)
+        assert found == _word_values(whoosh, news_analyzer(), text)
+        assert {freq for _, freq, _, _ in found} == {1, 1667}
+
+
 def test_the_schema_writes_positions_through_word_positions() -> None:
     schema = build_schema()
     for name in ("title", "body", "tags", "author"):
