@@ -21,7 +21,7 @@ from api.schemas import (
 )
 from api.settings import Settings
 from index_data.aliases import alias_file
-from index_data.article import parse_published_at
+from index_data.article import wall_clock
 from index_data.errors import InvalidArticle
 from index_data.live import LiveView, RelatedEntry, RelatedFilter
 from search.aliases import AliasTable
@@ -35,7 +35,9 @@ def _date(value: str | None, field: str, *, end_of_day: bool) -> datetime | None
     if value is None or not value.strip():
         return None
     try:
-        parsed = parse_published_at(value)
+        # On the publisher's clock, as the index keeps articles' dates: a bound written with
+        # an offset was converted to UTC before, and compared with wall-clock times.
+        parsed = wall_clock(value)
     except InvalidArticle:
         raise InvalidParameter(
             f"{field} must be an ISO 8601 date or datetime, e.g. 2025-03-14", field=field

@@ -75,11 +75,18 @@ class Article:
         the page, which is what a `from`/`to` date filter means."""
         if not self.published_at:
             return None
-        parse_published_at(self.published_at)
-        text = self.published_at.strip()
-        if len(text) == 10:
-            return datetime.fromisoformat(text)
-        return datetime.fromisoformat(text).replace(tzinfo=None)
+        return wall_clock(self.published_at)
+
+
+def wall_clock(value: str) -> datetime:
+    """An ISO 8601 date or datetime on the clock it was written in (offset dropped): what the
+    index keeps of a published date, and how a date filter's bounds are read, so both are
+    compared on the publisher's clock. InvalidArticle if it is not a date."""
+    parse_published_at(value)
+    text = value.strip()
+    if len(text) == 10:
+        return datetime.fromisoformat(text)
+    return datetime.fromisoformat(text).replace(tzinfo=None)
 
 
 def validate_id(value: str) -> str:

@@ -86,6 +86,21 @@ def test_search_filters_and_sort(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("to", "expected"),
+    [("2025-09-01T00:10:00+05:30", ["pathaan-2-trailer"]), ("2025-09-01T00:04:00+05:30", [])],
+)
+def test_date_bounds_with_an_offset_are_read_on_the_publishers_clock(
+    client: TestClient, to: str, expected: list[str]
+) -> None:
+    """The trailer was published at 00:05 on 1 September, India time (+05:30), and the index
+    keeps that wall-clock time: bounds written with the same offset are read the same way
+    (converted to UTC, the "to" bound fell on 31 August and nothing was found)."""
+    params = {"q": "spy", "category": "bollywood", "from": "2025-09-01T00:00:00+05:30", "to": to}
+    body = client.get("/api/search", params=params).json()
+    assert [h["id"] for h in body["hits"]] == expected
+
+
+@pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"q": ""}, "q"),

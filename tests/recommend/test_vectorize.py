@@ -283,6 +283,8 @@ def test_the_fit_counts_as_scikit_learns_vectorizer(
     assert ours_matrix.shape == their_matrix.shape
     assert (ours_matrix != their_matrix).nnz == 0
     assert ours_matrix.dtype == their_matrix.dtype
+    assert ours_matrix.indices.dtype == their_matrix.indices.dtype
+    assert ours_matrix.indptr.dtype == their_matrix.indptr.dtype
     # Transforming a draft with the fitted vocabulary: scikit-learn's own path.
     assert (ours.transform(texts[:20]) != theirs.transform(texts[:20])).nnz == 0
 
