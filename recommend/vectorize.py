@@ -153,15 +153,11 @@ class TermAnalyzer:
         return term
 
     def _terms(self, text: str) -> list[str]:
-        cache = self._cache
-        terms = []
-        for token in _TOKEN.findall(normalize_text(text)):
-            term = cache.get(token)
-            if term is None:
-                term = self._term(token)
-            if term:
-                terms.append(term)
-        return terms
+        tokens = _TOKEN.findall(normalize_text(text))
+        found = list(map(self._cache.get, tokens))  # one C-level pass when all are known
+        if None in found:
+            found = [self._term(t) if f is None else f for t, f in zip(tokens, found, strict=True)]
+        return [term for term in found if term]  # stop words are cached as ""
 
     def __call__(self, text: str) -> list[str]:
         terms = self._terms(text)
