@@ -230,9 +230,9 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
         counts.sum_duplicates()  # sorts each row's columns and adds up repeats
         low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * counts.shape[0]
         frequent = np.asarray(np.bincount(counts.indices, minlength=counts.shape[1]) >= low)
-        terms = list(vocabulary)  # in column order: numbers were given as terms arrived
         if frequent.all() or not frequent.any():  # nothing to drop, or let sklearn say why
-            return dict(zip(terms, range(len(terms)), strict=True)), counts
+            return dict(vocabulary), counts
+        terms = list(vocabulary)  # in column order: numbers were given as terms arrived
         kept = np.flatnonzero(frequent)
         counts = counts[:, kept]
         return {terms[i]: n for n, i in enumerate(kept.tolist())}, counts

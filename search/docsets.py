@@ -231,7 +231,7 @@ class DocSets:
                 return self._phrase(searcher, query).ids  # scored once, for the ranking too
         except Unsupported:
             pass
-        if isinstance(query, wq.NumericRange) and _column_only(searcher, query.fieldname):
+        if isinstance(query, wq.NumericRange) and column_only(searcher.schema, query.fieldname):
             return self._range(searcher, query)
         # Date ranges of older indexes, prefixes and any other shape: Whoosh's own matcher,
         # unscored.
@@ -412,9 +412,9 @@ class DocSets:
         return codes, names
 
 
-def _column_only(searcher: Any, fieldname: str) -> bool:
-    """Whether the index keeps `fieldname` as a column and indexes no terms for it."""
-    schema = searcher.schema
+def column_only(schema: Any, fieldname: str) -> bool:
+    """Whether the index keeps `fieldname` as a column and indexes no terms for it (the
+    dates since schema 6; `published_at` of older indexes has terms and no column)."""
     if fieldname not in schema:
         return False
     field = schema[fieldname]

@@ -20,7 +20,7 @@ from search import IndexUnavailable
 from search.aliases import AliasTable
 from search.analysis import fold, phonetic_key
 from search.build import build_memory_index
-from search.docsets import EMPTY, DocSet, DocSets, top, whoosh_top
+from search.docsets import EMPTY, DocSet, DocSets, column_only, top, whoosh_top
 from search.highlight import snippet
 from search.query import FIELD_WEIGHTS, Filters, QueryPlan, filter_query, parse, plan, render
 from search.schema import UNDATED, SearchDoc
@@ -251,9 +251,8 @@ class SearchIndex:
             self.docsets.facet(searcher, "category", EMPTY)
             for field_name in FIELD_WEIGHTS:
                 self.docsets.lengths(searcher, field_name)
-            schema = searcher.schema
             for field_name in ("sort_date", "published_at"):
-                if field_name in schema and schema[field_name].column_type is not None:
+                if column_only(searcher.schema, field_name):
                     self.docsets.column(searcher, field_name)
 
     @property

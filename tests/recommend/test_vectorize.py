@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import warnings
 from pathlib import Path
 
@@ -240,8 +241,6 @@ def test_a_model_saved_before_names_reads_drafts_without_them(tmp_path: Path) ->
 def _generated_texts(count: int, seed: int) -> list[str]:
     """Texts over a small vocabulary (word pairs repeat, many terms are seen once or twice,
     several have the same total count: `max_features` must break ties)."""
-    import random
-
     rng = random.Random(seed)
     words = "star film song box office record rain kite saffron tabla Priya Menon".split()
     rare = [f"word{n}" for n in range(300)]

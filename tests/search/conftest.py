@@ -44,11 +44,16 @@ def _doc(number: int, rng: random.Random) -> SearchDoc:
     )
 
 
+def generated_docs() -> list[SearchDoc]:
+    """The generated corpus, the same documents on every call (seeded)."""
+    rng = random.Random(20261129)
+    return [_doc(n, rng) for n in range(DOCS)]
+
+
 @pytest.fixture(scope="package")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    rng = random.Random(20261129)
     folder: Path = tmp_path_factory.mktemp("tiers") / "search"
-    build_index(folder, [_doc(n, rng) for n in range(DOCS)], procs=2)
+    build_index(folder, generated_docs(), procs=2)
     opened = SearchIndex.open(folder)
     yield opened
     opened.close()

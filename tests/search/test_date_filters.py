@@ -5,7 +5,6 @@ terms, answers every filtered search the same."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from search.build import build_index
 from search.index import SearchIndex, SearchRequest, _complete_matches
 from search.query import Filters, filter_query
 from search.schema import SearchDoc, build_schema, doc_fields
-from tests.search.conftest import DOCS, EPOCH, _doc
+from tests.search.conftest import EPOCH, generated_docs
 
 START = EPOCH.replace(tzinfo=None)
 DAY = timedelta(days=1)
@@ -33,11 +32,6 @@ WINDOWS = [
     (START - 30 * DAY, START - DAY),  # before every story
     (START + 200 * DAY, START + 100 * DAY),  # reversed: nothing
 ]
-
-
-def _docs() -> list[SearchDoc]:
-    rng = random.Random(20261129)  # the corpus of tests/search/conftest.py
-    return [_doc(n, rng) for n in range(DOCS)]
 
 
 def _expected(docs: list[SearchDoc], start: datetime | None, end: datetime | None) -> set[str]:
@@ -73,7 +67,7 @@ def version_5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search.build, "build_schema", version_5_schema)
         patch.setattr(search.build, "doc_fields", version_5_fields)
-        build_index(folder, _docs(), procs=2)
+        build_index(folder, generated_docs(), procs=2)
     opened = SearchIndex.open(folder)
     yield opened
     opened.close()
@@ -97,7 +91,7 @@ def test_a_date_filter_keeps_the_articles_dated_in_its_range(
     generated: SearchIndex, version_5: SearchIndex, start: datetime | None, end: datetime | None
 ) -> None:
     filters = Filters(date_from=start, date_to=end)
-    expected = _expected(_docs(), start, end)
+    expected = _expected(generated_docs(), start, end)
     assert _allowed_ids(generated, filters) == expected
     assert _allowed_ids(version_5, filters) == expected
 
