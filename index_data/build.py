@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -16,6 +15,7 @@ from typing import Any
 
 from index_data.aliases import load_aliases, related_view
 from index_data.article import Article
+from index_data.catalog import write_catalog
 from index_data.errors import SnapshotError
 from index_data.related_process import RelatedProcess
 from index_data.snapshots import SnapshotDir, fsync_path, new_snapshot_id, write_manifest
@@ -27,7 +27,6 @@ from search.schema import SCHEMA_VERSION, SearchDoc
 
 # (stage, items just done, stage total): lets the CLI draw progress bars and jobs report counts.
 Progress = Callable[[str, int, int], None]
-CATALOG = "catalog.json"
 RELATED_ALIASES = "related_aliases.txt"
 
 
@@ -222,8 +221,7 @@ def _build_into(
     seconds["related_neighbours"] = stats.neighbours_seconds
     seconds["related"] = time.perf_counter() - mark
 
-    catalog = [catalog_entry(a) for a in articles]
-    (staging / CATALOG).write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    write_catalog(staging, [catalog_entry(a) for a in articles])
     seconds["total"] = time.perf_counter() - started
     manifest = write_manifest(
         staging,

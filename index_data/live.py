@@ -11,13 +11,14 @@ revision, so all answer alike; a full rebuild folds the changes into a new snaps
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from index_data.article import Article
 from index_data.build import catalog_entry, related_text, search_doc
+from index_data.catalog import LiveCatalog
 from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore, Changes
@@ -69,9 +70,9 @@ class LiveView:
         self._related = RelatedView(
             snapshot.related_model, [related_text(a, self._aliases) for a in upserted], deleted
         )
-        self._catalog = {**snapshot.catalog, **{a.id: catalog_entry(a) for a in upserted}}
-        for article_id in deleted:
-            self._catalog.pop(article_id, None)
+        self._catalog = LiveCatalog(
+            snapshot.catalog, {a.id: catalog_entry(a) for a in upserted}, deleted
+        )
 
     @classmethod
     def open(cls, data_dir: str | Path) -> LiveView:
@@ -97,7 +98,7 @@ class LiveView:
         return len(self._catalog)
 
     @property
-    def catalog(self) -> dict[str, dict[str, Any]]:
+    def catalog(self) -> Mapping[str, dict[str, Any]]:
         return self._catalog
 
     def close(self) -> None:

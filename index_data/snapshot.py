@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from index_data.build import CATALOG, RELATED_ALIASES
+from index_data.build import RELATED_ALIASES
+from index_data.catalog import Catalog
 from index_data.errors import BrokenSnapshot
 from index_data.snapshots import verify
 from recommend import RecommendError
@@ -29,7 +29,8 @@ class Snapshot:
         try:
             self.search_index = SearchIndex.open(folder / "search")
             self.related_model = RelatedModel.open(folder / "related")
-            entries = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
+            model = self.related_model
+            self.catalog = Catalog(folder, model.ids, model.row_of)
             # The alias list the related vectors were built with: drafts and changed
             # articles are written the same way before they are compared with them.
             aliases = folder / RELATED_ALIASES
@@ -40,7 +41,6 @@ class Snapshot:
             )
         except (SearchError, RecommendError, OSError, ValueError, KeyError, TypeError) as exc:
             raise BrokenSnapshot(f"snapshot {folder.name} cannot be opened: {exc}") from exc
-        self.catalog: dict[str, dict[str, Any]] = {e["id"]: e for e in entries}
         counts = {len(self.catalog), self.search_index.doc_count, len(self.related_model.ids)}
         if counts != {manifest["article_count"]}:
             self.close()

@@ -13,11 +13,7 @@ from scipy import sparse
 
 from recommend import ModelUnavailable, UnknownArticle
 from recommend.neighbours import build_neighbours
-from recommend.vectorize import (
-    VectorizerConfig,
-    fit_encoder,
-    restore_encoder,
-)
+from recommend.vectorize import VectorizerConfig, restore_encoder
 
 # 4: the vectorizer's `name_words` (names as terms). A release that reads only 3 would
 # fail on the unknown setting; it refuses a 4 cleanly ("build a new snapshot") instead.
@@ -65,6 +61,8 @@ def build_related(
     """Fit TF-IDF on `(id, title, body)` triples and write vectors and neighbour lists."""
     import time
 
+    from recommend.fit import fit_encoder  # scikit-learn: builds only, never a server
+
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     ids = [d[0] for d in docs]
@@ -74,8 +72,8 @@ def build_related(
     encoded = fit_encoder(titles, bodies, config.vectorizer) if docs else None
     if encoded is not None:
         encoder, matrix = encoded
-        vocabulary = encoder.vectorizer.get_feature_names_out().tolist()
-        idf = encoder.vectorizer.idf_.astype(np.float32)
+        vocabulary = encoder.terms()
+        idf = encoder.idf
         components = encoder.components
     else:
         vocabulary, idf = [], np.zeros(0, dtype=np.float32)

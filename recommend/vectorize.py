@@ -1,4 +1,4 @@
-"""Fit and apply the article encoder: TF-IDF (Devanagari-aware tokens, words and word pairs)
+"""The article encoder: TF-IDF (Devanagari-aware tokens, words and word pairs)
 blended with a small LSA embedding, as one unit vector per article.
 
 The blend is built so that a dot product of two encoded articles is
@@ -14,17 +14,13 @@ import itertools
 import re
 import unicodedata
 from array import array
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from numbers import Integral
-from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+from recommend.stop_words import ENGLISH_STOP_WORDS
 
 # scikit-learn's default pattern (\b\w\w+\b) splits Hindi words at vowel signs; the
 # Devanagari block (minus the dandas, which are punctuation) is added explicitly.
@@ -190,139 +186,109 @@ class TermAnalyzer:
         return found
 
 
-class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
-    """scikit-learn's TfidfVectorizer with the counting of its fit done without a Python
-    operation per term: each text's terms become column numbers in one C-level `map` over
-    the growing vocabulary, appended to one array; the matrix sums a row's repeats in
-    scipy's C++; and the terms in fewer texts than `min_df` are dropped before scikit-learn
-    sorts the vocabulary by name (it sorts every distinct term, most of them word pairs
-    seen once, and drops them after). The same vocabulary, idf and matrix as scikit-learn's
-    own counting (tests compare them, `max_features` ties included: the terms kept are
-    sorted in the same order, so its ranking sees the same array). Transforming (drafts,
-    edits: a fixed vocabulary) is scikit-learn's."""
-
-    def _count_vocab(self, raw_documents: Any, fixed_vocab: bool) -> tuple[dict[str, int], Any]:
-        if fixed_vocab:
-            return super()._count_vocab(raw_documents, fixed_vocab)  # type: ignore[no-any-return]
-        vocabulary: defaultdict[str, int] = defaultdict()
-        vocabulary.default_factory = vocabulary.__len__
-        number = vocabulary.__getitem__
-        analyze = self.build_analyzer()
-        columns = array("i")  # column numbers as C ints (scikit-learn's own index type)
-        indptr = [0]
-        for doc in raw_documents:
-            columns.extend(map(number, analyze(doc)))
-            indptr.append(len(columns))
-        if not vocabulary:
-            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        # As scikit-learn chooses: 32-bit row offsets unless the entries need 64.
-        offsets = np.int32 if indptr[-1] <= np.iinfo(np.int32).max else np.int64
-        counts = sparse.csr_matrix(
-            (
-                np.ones(len(columns), dtype=self.dtype),
-                np.frombuffer(columns, dtype=np.intc) if columns else np.zeros(0, np.intc),
-                np.asarray(indptr, dtype=offsets),
-            ),
-            shape=(len(indptr) - 1, len(vocabulary)),
-            copy=True,  # the occurrences' buffer (some 180 MB at 100,000 articles) goes now
-        )
-        del columns, indptr
-        counts.sum_duplicates()  # sorts each row's columns and adds up repeats
-        low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * counts.shape[0]
-        frequent = np.asarray(np.bincount(counts.indices, minlength=counts.shape[1]) >= low)
-        if frequent.all() or not frequent.any():  # nothing to drop, or let sklearn say why
-            return dict(vocabulary), counts
-        terms = list(vocabulary)  # in column order: numbers were given as terms arrived
-        kept = np.flatnonzero(frequent)
-        counts = counts[:, kept]
-        return {terms[i]: n for n, i in enumerate(kept.tolist())}, counts
-
-
-def make_vectorizer(
-    config: VectorizerConfig, vocabulary: Sequence[str] | None = None
-) -> TfidfVectorizer:
-    return _CountingVectorizer(
-        analyzer=TermAnalyzer(config, FIT_CACHE if vocabulary is None else SERVING_CACHE),
-        sublinear_tf=config.sublinear_tf,
-        min_df=config.min_df if vocabulary is None else 1,
-        max_df=config.max_df if vocabulary is None else 1.0,
-        max_features=config.max_features if vocabulary is None else None,
-        dtype=np.float32,
-        vocabulary=vocabulary,
-    )
-
-
 def article_texts(titles: Sequence[str], bodies: Sequence[str]) -> list[str]:
     return [f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)]
 
 
 @dataclass(frozen=True)
 class Encoder:
-    """A fitted TF-IDF vectorizer and LSA components: turns articles into unit vectors."""
+    """A fitted TF-IDF weighting and LSA components: turns articles into unit vectors.
 
-    vectorizer: TfidfVectorizer
+    Fitting is recommend/fit.py's (scikit-learn). Encoding is done here with the same
+    arithmetic as scikit-learn's `TfidfVectorizer.transform` followed by its `normalize`
+    (tests hold the vectors equal to the bit), so that a serving worker, which encodes
+    drafts and edited articles, never imports scikit-learn: about 40 MB of memory per
+    worker."""
+
+    vocabulary: Mapping[str, int]  # term -> column
+    idf: np.ndarray  # one weight per column (float32)
     components: np.ndarray  # (lsa dims, vocabulary size); zero rows when LSA is off
     config: VectorizerConfig
+    analyzer: TermAnalyzer
 
     @property
     def vocabulary_size(self) -> int:
         return int(self.components.shape[1])
 
+    def terms(self) -> list[str]:
+        """The vocabulary in column order."""
+        return sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+
     def encode(self, titles: Sequence[str], bodies: Sequence[str]) -> sparse.csr_matrix:
-        tfidf = normalize(self.vectorizer.transform(article_texts(titles, bodies)))
-        return self._blend(tfidf)
+        tfidf = self.tfidf(article_texts(titles, bodies))
+        # The transform normalises each row, and the fit then normalised again (as it did
+        # when it was scikit-learn's): twice here too, so the bits are the fit's.
+        return self._blend(l2_rows(l2_rows(tfidf)))
+
+    def tfidf(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """`TfidfVectorizer.transform` before its normalisation: term counts (unknown terms
+        ignored), `1 + log(count)` if sublinear, times idf; float32, columns sorted."""
+        column = self.vocabulary.get
+        columns = array("i")
+        indptr = [0]
+        for text in texts:
+            columns.extend(c for c in map(column, self.analyzer(text)) if c is not None)
+            indptr.append(len(columns))
+        counts = sparse.csr_matrix(
+            (
+                np.ones(len(columns), dtype=np.float32),
+                np.frombuffer(columns, dtype=np.intc) if columns else np.zeros(0, np.intc),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(len(texts), len(self.idf)),
+        )
+        counts.sum_duplicates()  # each row's columns sorted, repeats added up
+        if self.config.sublinear_tf:
+            np.log(counts.data, out=counts.data)
+            counts.data += 1.0
+        counts.data *= self.idf[counts.indices]
+        return counts
 
     def _blend(self, tfidf: sparse.csr_matrix) -> sparse.csr_matrix:
         if self.components.shape[0] == 0:
             return tfidf.astype(np.float32).tocsr()
         weight = self.config.lsa_weight
-        dense = normalize(np.asarray(tfidf @ self.components.T))
+        dense = l2_dense_rows(np.asarray(tfidf @ self.components.T))
         parts = [np.sqrt(1 - weight) * tfidf, sparse.csr_matrix(np.sqrt(weight) * dense)]
         blended = sparse.hstack(parts, format="csr", dtype=np.float32)
         # Rows with no term at all stay zero (they are related to nothing).
         return blended
 
 
-def fit_encoder(
-    titles: Sequence[str], bodies: Sequence[str], config: VectorizerConfig
-) -> tuple[Encoder, sparse.csr_matrix] | None:
-    """Learn vocabulary, idf and LSA components from whole articles, and encode them; None
-    when the articles hold no term at all (nothing can be related then)."""
-    texts = article_texts(titles, bodies)
-    vectorizer = make_vectorizer(config)
-    # Document-frequency cut-offs need enough documents to mean anything.
-    if len(texts) < 20:
-        vectorizer.set_params(min_df=1, max_df=1.0)
-    try:
-        tfidf = vectorizer.fit_transform(texts)
-    except ValueError:
-        # Every term was pruned (e.g. 25 copies of one template): keep them all rather than
-        # fail the build; a corpus with no terms at all gets no encoder.
-        vectorizer.set_params(max_df=1.0, min_df=1)
-        try:
-            tfidf = vectorizer.fit_transform(texts)
-        except ValueError:
-            return None
-    tfidf = normalize(tfidf)
-    dims = min(config.lsa_dims, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
-    if dims >= 2 and config.lsa_weight > 0:
-        svd = TruncatedSVD(n_components=dims, n_iter=7, random_state=0)
-        # A corpus of one text repeated has no variance to explain (0/0 in the ratio).
-        with np.errstate(divide="ignore", invalid="ignore"):
-            svd.fit(tfidf)
-        components = svd.components_.astype(np.float32)
-        if not np.isfinite(components).all():
-            components = np.zeros((0, tfidf.shape[1]), dtype=np.float32)
-    else:
-        components = np.zeros((0, tfidf.shape[1]), dtype=np.float32)
-    encoder = Encoder(vectorizer, components, config)
-    return encoder, encoder._blend(tfidf)
+def l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Each row of a float32 CSR matrix divided by its length, in place, as scikit-learn's
+    `normalize` does it: squares summed in order in double precision, each value divided in
+    double and rounded to float32; empty rows left alone."""
+    data, indptr = matrix.data, matrix.indptr
+    for start, end in zip(indptr[:-1].tolist(), indptr[1:].tolist(), strict=True):
+        if end == start:
+            continue
+        values = data[start:end]
+        total = float(np.cumsum((values * values).astype(np.float64))[-1])
+        if total == 0.0:
+            continue
+        data[start:end] = (values.astype(np.float64) / np.sqrt(total)).astype(np.float32)
+    return matrix
+
+
+def l2_dense_rows(rows: np.ndarray) -> np.ndarray:
+    """scikit-learn's `normalize` of a dense array: a copy, each row divided by its length
+    (rows shorter than 10 epsilon are left as they are)."""
+    out = np.array(rows, dtype=rows.dtype if rows.dtype in (np.float32, np.float64) else float)
+    norms = np.sqrt(np.einsum("ij,ij->i", out, out))
+    norms[norms < 10 * np.finfo(norms.dtype).eps] = 1.0
+    out /= norms[:, None]
+    return out
 
 
 def restore_encoder(
     vocabulary: Sequence[str], idf: np.ndarray, components: np.ndarray, config: VectorizerConfig
 ) -> Encoder:
     """A fitted encoder rebuilt from saved arrays (no pickle)."""
-    vectorizer = make_vectorizer(config, vocabulary=list(vocabulary))
-    vectorizer.idf_ = idf
-    return Encoder(vectorizer, components, config)
+    return Encoder(
+        {term: column for column, term in enumerate(vocabulary)},
+        np.asarray(idf, dtype=np.float32),
+        components,
+        config,
+        TermAnalyzer(config, SERVING_CACHE),
+    )

@@ -130,9 +130,9 @@ def test_damaged_snapshot_is_refused(data_dir: Path) -> None:
     target.write_bytes(bytes(data))
     with pytest.raises(BrokenSnapshot, match=r"related/scores\.npy does not match its checksum"):
         snaps.publish(bad.snapshot_id)
-    truncated = snaps.path(bad.snapshot_id) / "catalog.json"
+    truncated = snaps.path(bad.snapshot_id) / "catalog" / "title.utf8.npy"
     truncated.write_bytes(truncated.read_bytes()[:10])
-    with pytest.raises(BrokenSnapshot, match=r"catalog\.json has 10 bytes"):
+    with pytest.raises(BrokenSnapshot, match=r"catalog/title\.utf8\.npy has 10 bytes"):
         Snapshot.open(snaps.path(bad.snapshot_id))
     assert snaps.current_id() == good.snapshot_id
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,15 +13,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as sk_normalize
 
+from recommend.fit import fit_encoder, make_vectorizer
 from recommend.model import RelatedConfig, RelatedModel, build_related
 from recommend.vectorize import (
     TOKEN_PATTERN,
     TermAnalyzer,
     VectorizerConfig,
-    fit_encoder,
-    make_vectorizer,
+    article_texts,
+    l2_dense_rows,
+    l2_rows,
     normalize_singular,
     normalize_text,
     singular,
@@ -58,7 +64,7 @@ def test_plural_and_singular_stories_share_their_terms() -> None:
     )
     assert encoded is not None
     encoder, matrix = encoded
-    vocabulary = set(encoder.vectorizer.get_feature_names_out())
+    vocabulary = set(encoder.terms())
     assert {"film", "premiere"} <= vocabulary and "films" not in vocabulary
     sims = (matrix @ matrix.T).toarray()
     assert sims[0, 1] > 0.5 > sims[0, 2]
@@ -229,7 +235,7 @@ def test_a_model_saved_before_names_reads_drafts_without_them(tmp_path: Path) ->
     old = RelatedModel(tmp_path)
     assert old.config.vectorizer.name_words == 0
     assert old.encoder is not None
-    assert old.encoder.vectorizer.build_analyzer()("Sanjay Leela Bhansali") == [
+    assert old.encoder.analyzer("Sanjay Leela Bhansali") == [
         "sanjay",
         "leela",
         "bhansali",
@@ -296,3 +302,78 @@ def test_the_fit_fails_as_scikit_learns_when_nothing_is_left() -> None:
     # Every term in one text only, with min_df 2: scikit-learn's own message.
     with pytest.raises(ValueError, match="no terms remain"):
         make_vectorizer(config).fit_transform(["star film", "song rain", "kite tabla", "box"])
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+
+
+def _same_to_the_bit(ours: sparse.csr_matrix, theirs: sparse.csr_matrix) -> None:
+    ours, theirs = ours.tocsr(), theirs.tocsr()
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == np.float32
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(_bits(ours.data), _bits(theirs.data))
+
+
+@pytest.mark.parametrize("lsa_dims", [0, 10])
+def test_encoding_is_scikit_learns_to_the_bit(lsa_dims: int) -> None:
+    """Drafts and edited articles are encoded without scikit-learn (so a server never imports
+    it): the same vectors, bit for bit, as its TfidfVectorizer.transform, normalize, and the
+    LSA blend over its normalize, as they were encoded before."""
+    config = VectorizerConfig(lsa_dims=lsa_dims)
+    corpus = _generated_texts(300, seed=11)
+    encoded = fit_encoder(corpus, _generated_texts(300, seed=12), config)
+    assert encoded is not None
+    encoder = encoded[0]
+    drafts = [*_generated_texts(40, seed=13), *TEXTS, "Priya Menon Star Film", "word7 " * 9]
+    titles = [t[:30] for t in drafts]
+
+    theirs_vectorizer = make_vectorizer(config, vocabulary=encoder.terms())
+    theirs_vectorizer.idf_ = encoder.idf
+    tfidf = sk_normalize(theirs_vectorizer.transform(article_texts(titles, drafts)))
+    if lsa_dims:
+        weight = config.lsa_weight
+        dense = sk_normalize(np.asarray(tfidf @ encoder.components.T))
+        expected = sparse.hstack(
+            [np.sqrt(1 - weight) * tfidf, sparse.csr_matrix(np.sqrt(weight) * dense)],
+            format="csr",
+            dtype=np.float32,
+        )
+    else:
+        expected = tfidf.astype(np.float32).tocsr()
+    ours = encoder.encode(titles, drafts)
+    _same_to_the_bit(ours, expected)
+    assert ours[len(drafts) - len(TEXTS) - 2 + 3].nnz == 0  # "the and of": nothing to weigh
+
+
+def test_row_lengths_are_scikit_learns_to_the_bit() -> None:
+    rng = np.random.default_rng(5)
+    matrix = sparse.random(60, 500, density=0.05, format="csr", dtype=np.float32, rng=rng)
+    matrix.data *= rng.choice([1e-30, 1e-3, 1.0, 1e3], size=matrix.nnz).astype(np.float32)
+    matrix.data[:5] = 0.0  # a row may hold explicit zeros
+    _same_to_the_bit(l2_rows(matrix.copy()), sk_normalize(matrix))
+    dense = rng.standard_normal((50, 10)).astype(np.float32)
+    dense[3] = 0.0
+    dense[4] = 1e-9  # shorter than 10 epsilon: left as it is, as scikit-learn leaves it
+    assert np.array_equal(_bits(l2_dense_rows(dense)), _bits(sk_normalize(dense)))
+    assert not np.shares_memory(l2_dense_rows(dense), dense)
+
+
+def test_a_server_never_imports_scikit_learn(tmp_path: Path) -> None:
+    """The API, the snapshot reader and a draft's encoding, in a fresh interpreter: no
+    scikit-learn module (about 40 MB per worker). A build imports it (recommend.fit)."""
+    build_related(
+        tmp_path, [("a", "Star film", "A film star"), ("b", "Box", "Office")], RelatedConfig()
+    )
+    script = (
+        "import sys, api.app, index_data.live, recommend.overlay\n"
+        "from recommend.model import RelatedModel\n"
+        f"model = RelatedModel.open({str(tmp_path)!r})\n"
+        "assert model.encoder.encode(['Star'], ['film news']).nnz\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"
