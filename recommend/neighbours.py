@@ -43,8 +43,12 @@ DENSE_COLUMN_SHARE = 0.5
 DENSE_COLUMN_MIN_ROWS = 64
 SAMPLE_STRIDE = 16  # the threshold sample of a slab row reads every 16th column
 # scipy's sparse product and numpy's partition release the GIL, so blocks run on threads;
-# two is what the machines we measure on have (README, Performance).
+# two is what the machines we measure on have (README, Performance). BLAS (the dense product)
+# runs on one thread inside them: its own threads on top of ours oversubscribed the cores and
+# spun while they waited (100k, two blocks at once: 41 s and 80 CPU-seconds with OpenBLAS's
+# default of a thread per core, 28 s and 53 CPU-seconds with one).
 MAX_THREADS = 2
+BLAS_THREADS = 1
 # Two-step ranking (module docstring): from this many rows, a word in over COMMON_TERM_SHARE of
 # them is left out of the slab, and RESCORE_FACTOR x the list width candidates are rescored.
 APPROX_MIN_ROWS = 20_000
@@ -79,6 +83,24 @@ def build_neighbours(
     """Top-k most similar other rows of `matrix` for every row (cosine; rows are unit length).
     `approximate` chooses the two-step ranking (module docstring); None: from APPROX_MIN_ROWS
     rows on."""
+    from threadpoolctl import threadpool_limits  # the build's only: serving never ranks all
+
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return _build(
+            matrix, k, duplicate_threshold, min_score, on_rows, rows_per_block, threads, approximate
+        )
+
+
+def _build(
+    matrix: sparse.csr_matrix,
+    k: int,
+    duplicate_threshold: float,
+    min_score: float,
+    on_rows: Callable[[int], None] | None,
+    rows_per_block: int | None,
+    threads: int | None,
+    approximate: bool | None,
+) -> Neighbours:
     n = matrix.shape[0]
     width = min(k + EXTRA_CANDIDATES, max(n - 1, 0))
     candidates = np.full((n, width), -1, dtype=np.int32)

@@ -406,3 +406,25 @@ def test_the_recall_measure_of_a_corpus_with_nothing_to_list() -> None:
     matrix = normalize(sparse.csr_matrix(np.eye(6, dtype=np.float32)))  # no shared word
     got = build_neighbours(matrix, k=3, duplicate_threshold=0.9, min_score=0.05)
     assert neighbour_recall(matrix, got, 3, 0.05) == {"recall_rows": 0}
+
+
+def blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_blas_runs_on_one_thread_inside_the_stage_and_is_restored_after() -> None:
+    # The stage runs its own threads; BLAS threads on top of them oversubscribed the cores
+    # (README, Performance: 80 -> 53 CPU-seconds at 100k). Seen from the progress callback,
+    # which the stage calls between blocks.
+    before = blas_threads()
+    if not before:
+        pytest.skip("numpy reports no BLAS library to threadpoolctl")
+    seen: list[list[int]] = []
+    build_neighbours(
+        random_unit_rows(200, 40, seed=5), k=5, duplicate_threshold=1.01,
+        rows_per_block=50, on_rows=lambda done: seen.append(blas_threads()),
+    )  # fmt: skip
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before

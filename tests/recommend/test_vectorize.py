@@ -377,3 +377,27 @@ def test_a_server_never_imports_scikit_learn(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_the_lsa_fit_runs_blas_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large builds fit beside the index's processes; BLAS threads of their own spun there.
+    from sklearn.decomposition import TruncatedSVD
+    from threadpoolctl import threadpool_info
+
+    seen: list[list[int]] = []
+    fit = TruncatedSVD.fit
+
+    def watched(self: TruncatedSVD, *args: object, **kwargs: object) -> TruncatedSVD:
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TruncatedSVD, "fit", watched)
+    words = "film star award music director song box office cricket match trailer".split()
+    titles = [f"Story {words[i % 11]}" for i in range(40)]
+    bodies = [" ".join(words[(i * j) % 11] for j in range(1, 6)) for i in range(40)]
+    fitted = fit_encoder(titles, bodies, VectorizerConfig(lsa_dims=4))
+    assert fitted is not None and fitted[0].components.shape[0] == 4
+    assert len(seen) == 1
+    if not seen[0]:
+        pytest.skip("numpy reports no BLAS library to threadpoolctl")
+    assert seen[0] == [1] * len(seen[0])
