@@ -145,7 +145,10 @@ def build_child(data_dir: Path, index_procs: int) -> None:
 
 
 def build(data_dir: Path, index_procs: int) -> dict[str, Any]:
-    """Build in a child process, so its peak memory is the build's alone."""
+    """Build in a child process, so its peak memory is the build's alone. Its CPU time
+    (every process of the build: the index's forked writers and the related process are
+    waited for, so theirs counts too) is steadier than the wall time on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-m", "bench.scale", "--build-child", str(data_dir)]
     proc = subprocess.Popen(
         [*command, "--index-procs", str(index_procs)], stdout=subprocess.PIPE, text=True
@@ -156,9 +159,12 @@ def build(data_dir: Path, index_procs: int) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"build failed ({proc.returncode})")
     found = json.loads(out.strip().splitlines()[-1])
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    largest = after.ru_maxrss / 1024
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {
         "seconds": {k: round(v, 3) for k, v in found["seconds"].items()},
+        "cpu_seconds": round(cpu, 1),
         "snapshot_bytes": found["size_bytes"],
         "peak_rss_mb_tree": tree_peak,
         "peak_rss_mb_largest_process": round(largest, 1),

@@ -125,12 +125,17 @@ def http_cell(run: dict[str, Any], key: str) -> str:
     return f"{row['p50_ms']:.1f} / {row['p99_ms']:.0f} ms, {rate}/s"
 
 
+def cpu(seconds: float | None) -> str:
+    """The " (290 CPU-s)" after a build's wall time; nothing for runs that did not record it."""
+    return "" if seconds is None else f" ({seconds:,.0f} CPU-s)"
+
+
 def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
     lines = [
         (
-            "| articles | ingest | Whoosh index | TF-IDF + LSA fit | neighbours | build total | "
-            "build peak RSS | snapshot | search p50 / p99 (snippets) | search p50 (none) | "
-            "suggest p50 | related p50 | to-text p50 |"
+            "| articles | ingest | Whoosh index | TF-IDF + LSA fit | neighbours | "
+            "build total (CPU) | build peak RSS | snapshot | search p50 / p99 (snippets) | "
+            "search p50 (none) | suggest p50 | related p50 | to-text p50 |"
         ),
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -140,7 +145,8 @@ def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {run['articles']:,} | {num(get(run, 'ingest', 'seconds'), ' s')} | "
             f"{num(s.get('search_index'), ' s')} | {num(s.get('related_fit'), ' s')} | "
-            f"{num(s.get('related_neighbours'), ' s')} | {num(s.get('total'), ' s')} | "
+            f"{num(s.get('related_neighbours'), ' s')} | {num(s.get('total'), ' s')}"
+            f"{cpu(b.get('cpu_seconds'))} | "
             f"{num(b.get('peak_rss_mb_tree'), ' MB', 0)} | "
             f"{num((b.get('snapshot_bytes') or 0) / 1e6, ' MB', 0)} | "
             f"{num(get(lib, 'search_with_snippets', 'p50_ms'), '', 1)} / "
