@@ -71,17 +71,22 @@ def _publish(data_dir: Path, records: Iterable[dict[str, Any]], settings: Settin
     build_snapshot(data_dir, build_config(settings), publish=True)
 
 
+def publish_collection(data_dir: Path, collection: Collection, settings: Settings) -> None:
+    """A BEIR collection's documents (title and text) ingested, built and published."""
+    docs = (
+        {"id": str(d["id"]), "title": d.get("title") or "", "body": d.get("text") or ""}
+        for d in collection.docs
+    )
+    _publish(data_dir, docs, settings)
+
+
 def eval_search(folder: Path, split: str, settings: Settings) -> dict[str, Any]:
     """nDCG@10, recall@100 and MAP (AP@100) of every judged query, and queries/second."""
     collection = load_collection(folder, split)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         eval_settings = settings.model_copy(update={"data_dir": data_dir})
-        docs = (
-            {"id": str(d["id"]), "title": d.get("title") or "", "body": d.get("text") or ""}
-            for d in collection.docs
-        )
-        _publish(data_dir, docs, eval_settings)
+        publish_collection(data_dir, collection, eval_settings)
         view = LiveView.open(data_dir)
         try:
             run: list[ir_measures.ScoredDoc] = []

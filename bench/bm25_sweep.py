@@ -13,7 +13,6 @@ reported for the train's best recall and best nDCG@10. Scores: ir-measures.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ import search.index
 from api import evaluate
 from api.queries import _aliases
 from api.settings import Settings
+from bench.report import write_study
 from index_data.live import LiveView
 from search.index import LuceneIdfBM25F, SearchRequest
 
@@ -71,11 +71,7 @@ def sweep(folder: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         eval_settings = settings.model_copy(update={"data_dir": data_dir})
-        records = (
-            {"id": str(d["id"]), "title": d.get("title") or "", "body": d.get("text") or ""}
-            for d in splits["test"].docs
-        )
-        evaluate._publish(data_dir, records, eval_settings)
+        evaluate.publish_collection(data_dir, splits["test"], eval_settings)
         aliases = _aliases(eval_settings)
         for k1 in K1S:
             for b in BS:
@@ -127,17 +123,8 @@ def main() -> None:
             f"- train's best {measure}: k1 {k1}, b {b}: test "
             + ", ".join(f"{m} {v:.4f}" for m, v in results[key]["test"].items())
         )
-    text = (
-        "# SciFact: BM25F k1 and b (a study)\n\n"
-        f"{when}, `{command}`. Not a product path: see bench/bm25_sweep.py.\n\n"
-        f"{table(results)}\n\n" + "\n".join(picks) + "\n"
-    )
-    args.out.write_text(text, encoding="utf-8")
-    args.out.with_suffix(".json").write_text(
-        json.dumps({"date": when, "command": command, "results": results}, indent=1) + "\n",
-        encoding="utf-8",
-    )
-    print(text)
+    body = f"{table(results)}\n\n" + "\n".join(picks) + "\n"
+    write_study(args.out, "SciFact: BM25F k1 and b (a study)", command, when, body, results)
 
 
 if __name__ == "__main__":

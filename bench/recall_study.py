@@ -20,7 +20,6 @@ Settings are chosen on the train split; the test split is reported. Scores: ir-m
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from ir_measures import AP, R, nDCG
 from api import evaluate
 from api.queries import _aliases
 from api.settings import Settings
+from bench.report import write_study
 from index_data.live import LiveView
 from recommend.model import scores_against
 from search.index import SearchRequest
@@ -144,11 +144,7 @@ def study(folder: Path) -> dict[str, Any]:
         data_dir = Path(tmp)
         eval_settings = settings.model_copy(update={"data_dir": data_dir})
         everything = evaluate.load_collection(folder, "test")
-        records = (
-            {"id": str(d["id"]), "title": d.get("title") or "", "body": d.get("text") or ""}
-            for d in everything.docs
-        )
-        evaluate._publish(data_dir, records, eval_settings)
+        evaluate.publish_collection(data_dir, everything, eval_settings)
         view = LiveView.open(data_dir)
         try:
             for split in ("train", "test"):
@@ -184,17 +180,8 @@ def main() -> None:
     results = study(args.data / "scifact")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "python -m bench.recall_study --data ../shared/data --out " + str(args.out)
-    text = (
-        f"# SciFact recall@100: reordering with the related engine (a study)\n\n"
-        f"{when}, `{command}`. Not a product path: see bench/recall_study.py.\n\n"
-        f"{table(results)}\n"
-    )
-    args.out.write_text(text, encoding="utf-8")
-    args.out.with_suffix(".json").write_text(
-        json.dumps({"date": when, "command": command, "results": results}, indent=1) + "\n",
-        encoding="utf-8",
-    )
-    print(text)
+    heading = "SciFact recall@100: reordering with the related engine (a study)"
+    write_study(args.out, heading, command, when, f"{table(results)}\n", results)
 
 
 if __name__ == "__main__":
