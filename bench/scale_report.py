@@ -15,8 +15,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def load(results: Path) -> list[dict[str, Any]]:
-    runs = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("scale-*.json")]
-    return sorted(runs, key=lambda r: r["articles"])
+    """The newest run of each size, smallest first (a kept older run of a size, such as
+    `scale-100k-<date>.json`, does not stand in for the newest)."""
+    newest: dict[int, dict[str, Any]] = {}
+    for path in results.glob("scale-*.json"):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        kept = newest.get(run["articles"])
+        if kept is None or run["date"] > kept["date"]:
+            newest[run["articles"]] = run
+    return [newest[n] for n in sorted(newest)]
 
 
 def get(run: dict[str, Any], *path: str) -> Any:
