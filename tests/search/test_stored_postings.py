@@ -21,6 +21,7 @@ from search.stored_postings import (
     TERMS_FILE,
     TF_FILE,
     StoredPostings,
+    common_terms,
 )
 
 
@@ -48,6 +49,26 @@ def test_every_common_word_is_saved_as_whoosh_reads_it(generated: SearchIndex) -
                 assert found[0].dtype == np.int64 and found[1].dtype == np.float64
                 saved += 1
     assert saved == len(stored) and saved > 30 and rare > 0
+
+
+def test_common_words_summed_per_segment_are_the_merged_index_words(
+    generated: SearchIndex,
+) -> None:
+    # The merged reader lists each word once with its document count over every segment,
+    # in the index's order: the counts per segment must add up to the same list.
+    with generated.searching() as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) > 1
+        for floor in (2, 40, MIN_POSTINGS):
+            merged = [
+                (field, raw.decode("utf-8"), info.doc_frequency())
+                for field in FIELDS
+                if field in reader.schema
+                for raw, info in reader.iter_field(field)
+                if info.doc_frequency() >= floor
+            ]
+            assert common_terms(reader, min_postings=floor) == merged
+            assert len(merged) > 30
 
 
 def _built(tmp_path: Path) -> Path:
