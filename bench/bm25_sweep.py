@@ -124,7 +124,8 @@ def main() -> None:
             + ", ".join(f"{m} {v:.4f}" for m, v in results[key]["test"].items())
         )
     body = f"{table(results)}\n\n" + "\n".join(picks) + "\n"
-    write_study(args.out, "SciFact: BM25F k1 and b (a study)", command, when, body, results)
+    heading = "SciFact: BM25F k1 and b (a study)"
+    write_study(args.out, heading, "bench/bm25_sweep.py", command, when, body, results)
 
 
 if __name__ == "__main__":

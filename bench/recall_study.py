@@ -181,7 +181,8 @@ def main() -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "python -m bench.recall_study --data ../shared/data --out " + str(args.out)
     heading = "SciFact recall@100: reordering with the related engine (a study)"
-    write_study(args.out, heading, command, when, f"{table(results)}\n", results)
+    body = f"{table(results)}\n"
+    write_study(args.out, heading, "bench/recall_study.py", command, when, body, results)
 
 
 if __name__ == "__main__":

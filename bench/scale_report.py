@@ -18,10 +18,10 @@ def load(results: Path) -> list[dict[str, Any]]:
     """The newest run of each size, smallest first (a kept older run of a size, such as
     `scale-100k-<date>.json`, does not stand in for the newest)."""
     newest: dict[int, dict[str, Any]] = {}
-    for path in results.glob("scale-*.json"):
+    for path in sorted(results.glob("scale-*.json")):  # equal dates: the first name wins
         run = json.loads(path.read_text(encoding="utf-8"))
         kept = newest.get(run["articles"])
-        if kept is None or run["date"] > kept["date"]:
+        if kept is None or run.get("date", "") > kept.get("date", ""):
             newest[run["articles"]] = run
     return [newest[n] for n in sorted(newest)]
 

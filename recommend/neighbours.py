@@ -46,7 +46,9 @@ SAMPLE_STRIDE = 16  # the threshold sample of a slab row reads every 16th column
 # two is what the machines we measure on have (README, Performance). BLAS (the dense product)
 # runs on one thread inside them: its own threads on top of ours oversubscribed the cores and
 # spun while they waited (100k, two blocks at once: 41 s and 80 CPU-seconds with OpenBLAS's
-# default of a thread per core, 29 s and 55 CPU-seconds with one).
+# default of a thread per core, 29 s and 55 CPU-seconds with one). threadpoolctl sets the
+# count process-wide, which reaches our worker threads with the pthreads OpenBLAS of numpy's
+# and scipy's wheels (measured); an OpenMP BLAS would keep a count per thread.
 MAX_THREADS = 2
 BLAS_THREADS = 1
 # Two-step ranking (module docstring): from this many rows, a word in over COMMON_TERM_SHARE of

@@ -418,13 +418,19 @@ def test_blas_runs_on_one_thread_inside_the_stage_and_is_restored_after() -> Non
     # The stage runs its own threads; BLAS threads on top of them oversubscribed the cores
     # (README, Performance: 80 -> 53 CPU-seconds at 100k). Seen from the progress callback,
     # which the stage calls between blocks.
-    before = blas_threads()
-    if not before:
+    from threadpoolctl import threadpool_limits
+
+    if not blas_threads():
         pytest.skip("numpy reports no BLAS library to threadpoolctl")
     seen: list[list[int]] = []
-    build_neighbours(
-        random_unit_rows(200, 40, seed=5), k=5, duplicate_threshold=1.01,
-        rows_per_block=50, on_rows=lambda done: seen.append(blas_threads()),
-    )  # fmt: skip
+    # From two threads, so the limit shows whatever the machine's default (one core, or
+    # OPENBLAS_NUM_THREADS=1, would make 1 the default).
+    with threadpool_limits(2, "blas"):
+        before = blas_threads()
+        assert before == [2] * len(before)
+        build_neighbours(
+            random_unit_rows(200, 40, seed=5), k=5, duplicate_threshold=1.01,
+            rows_per_block=50, on_rows=lambda done: seen.append(blas_threads()),
+        )  # fmt: skip
+        assert blas_threads() == before
     assert seen and all(threads == [1] * len(before) for threads in seen)
-    assert blas_threads() == before
