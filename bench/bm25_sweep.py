@@ -12,11 +12,9 @@ reported for the train's best recall and best nDCG@10. Scores: ir-measures.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +25,26 @@ import search.index
 from api import evaluate
 from api.queries import _aliases
 from api.settings import Settings
-from bench.report import write_study
+from bench.report import StudyResult, run_study
 from index_data.live import LiveView
-from search.index import LuceneIdfBM25F, SearchRequest
+from search.index import SearchRequest
 
 MEASURES = [nDCG @ 10, R @ 100, AP @ 100]
 K1S = (0.6, 0.9, 1.2, 1.5, 2.0)
 BS = (0.3, 0.4, 0.5, 0.6, 0.75, 0.9)
-SERVED = (1.2, 0.75)
+_SERVED_MODEL = search.index.weighting()
+SERVED = (float(_SERVED_MODEL.K1), float(_SERVED_MODEL.B))
 
 
 @contextmanager
 def bm25(k1: float, b: float) -> Iterator[None]:
-    """Searchers opened inside use k1 and b (titles and tags keep their served b)."""
+    """Searchers opened inside use k1 and b: the served model with those two changed (its
+    per-field b of titles and tags kept)."""
     served = search.index.weighting
 
     def weighting(stats: Any = None) -> Any:
-        model = LuceneIdfBM25F(B=b, K1=k1, title_B=0.5, tags_B=0.3)
-        model.stats = stats
+        model = served(stats)
+        model.K1, model.B = k1, b
         return model
 
     search.index.weighting = weighting
@@ -107,14 +107,8 @@ def best(results: dict[str, Any], measure: str) -> str:
     return max(results, key=lambda key: results[key]["train"][measure])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=Path("bench/results/bm25-sweep.md"))
-    args = parser.parse_args()
-    results = sweep(args.data / "scifact")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "python -m bench.bm25_sweep --data ../shared/data --out " + str(args.out)
+def report(folder: Path) -> StudyResult:
+    results = sweep(folder)
     picks = []
     for measure in (str(R @ 100), str(nDCG @ 10)):
         key = best(results, measure)
@@ -123,9 +117,12 @@ def main() -> None:
             f"- train's best {measure}: k1 {k1}, b {b}: test "
             + ", ".join(f"{m} {v:.4f}" for m, v in results[key]["test"].items())
         )
-    body = f"{table(results)}\n\n" + "\n".join(picks) + "\n"
+    return f"{table(results)}\n\n" + "\n".join(picks) + "\n", results
+
+
+def main() -> None:
     heading = "SciFact: BM25F k1 and b (a study)"
-    write_study(args.out, heading, "bench/bm25_sweep.py", command, when, body, results)
+    run_study("bench.bm25_sweep", __doc__, "bench/results/bm25-sweep.md", heading, report)
 
 
 if __name__ == "__main__":

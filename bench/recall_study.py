@@ -19,10 +19,8 @@ Settings are chosen on the train split; the test split is reported. Scores: ir-m
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ from ir_measures import AP, R, nDCG
 from api import evaluate
 from api.queries import _aliases
 from api.settings import Settings
-from bench.report import write_study
+from bench.report import StudyResult, run_study
 from index_data.live import LiveView
 from recommend.model import scores_against
 from search.index import SearchRequest
@@ -173,16 +171,12 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=Path("bench/results/recall-study.md"))
-    args = parser.parse_args()
-    results = study(args.data / "scifact")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "python -m bench.recall_study --data ../shared/data --out " + str(args.out)
+    def run(folder: Path) -> StudyResult:
+        results = study(folder)
+        return f"{table(results)}\n", results
+
     heading = "SciFact recall@100: reordering with the related engine (a study)"
-    body = f"{table(results)}\n"
-    write_study(args.out, heading, "bench/recall_study.py", command, when, body, results)
+    run_study("bench.recall_study", __doc__, "bench/results/recall-study.md", heading, run)
 
 
 if __name__ == "__main__":

@@ -416,7 +416,7 @@ def blas_threads() -> list[int]:
 
 def test_blas_runs_on_one_thread_inside_the_stage_and_is_restored_after() -> None:
     # The stage runs its own threads; BLAS threads on top of them oversubscribed the cores
-    # (README, Performance: 80 -> 53 CPU-seconds at 100k). Seen from the progress callback,
+    # (README, Performance: 80 -> 55 CPU-seconds at 100k). Seen from the progress callback,
     # which the stage calls between blocks.
     from threadpoolctl import threadpool_limits
 
