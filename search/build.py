@@ -19,16 +19,16 @@ from whoosh.writing import SegmentWriter
 
 from search import SearchError, whoosh_fixes
 from search.analysis import BUILD_CACHE, news_analyzer
-from search.docsets import read_postings
+from search.docsets import leaf_postings
 from search.processes import ChildDied, ChildProcess, ChildRaised
 from search.schema import SearchDoc, build_schema, doc_fields
 from search.stored_postings import (
-    CommonTerm,
-    Gathered,
+    MIN_POSTINGS,
+    SegmentPostings,
+    WrittenPostings,
     common_terms,
     gather,
     save_stored_postings,
-    split_terms,
 )
 from search.words import WordCounts
 
@@ -106,23 +106,32 @@ def build_index(
     parts = max(1, procs)
     bounds = [len(docs) * part // parts for part in range(parts + 1)]
     shares = [docs[a:b] for a, b in pairwise(bounds) if b > a] or [docs]
+    # A word in MIN_POSTINGS articles has MIN_POSTINGS / parts of them in one segment at
+    # least; each writer keeps the words it holds half that often (a segment holding a common
+    # word less often is read for it at the end).
+    floor = MIN_POSTINGS if parts == 1 else MIN_POSTINGS // (2 * parts)
     children: list[_SegmentChild] = []
     progress = _Progress(on_progress, children)
     writer: Any = None
+    written: list[SegmentPostings] = []
     try:
         # The children first: forked after this process opened its writer, they would
         # hold its lock file's descriptor too.
         for share in shares[1:]:
-            children.append(_SegmentChild(ix, share, limit_mb))
-        writer = SegmentWriter(ix, limitmb=limit_mb)
+            children.append(_SegmentChild(ix, share, limit_mb, floor))
+        kept = WrittenPostings(floor)
+        writer = SegmentWriter(ix, limitmb=limit_mb, codec=kept.codec())
         words = _write_documents(writer, shares[0], progress.add)
         if not shares[0]:
             writer.commit()  # an empty index: no segment at all
         else:
             segments = [writer._finalize_segment()]
+            written.append(kept.arrays(segments[0]))
+            del kept
             for child in children:
-                segment, counts = child.result(progress.poll)
+                segment, counts, postings = child.result(progress.poll)
                 segments.append(segment)
+                written.append(postings)
                 words.merge(counts)
             writer._commit_toc(segments)
             writer._finish()
@@ -140,31 +149,14 @@ def build_index(
         raise
     progress.poll()
     with ix.reader() as reader:
-        _store_common_postings(folder, reader, parts)
+        terms = common_terms(reader)
+        save_stored_postings(folder, terms, gather(reader, written, leaf_postings, terms))
         count = reader.doc_count()
+    del written
     ix.close()
     words.save(folder)
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
     return IndexStats(doc_count=count, size_bytes=size)
-
-
-def _store_common_postings(folder: Path, reader: Any, procs: int) -> None:
-    """The common words' postings saved as arrays (stored_postings.py), read by `procs`
-    processes: this one reads the first run of words, forked ones the others, each with a
-    reader of its own. Reading them is decoding their Whoosh blocks again (13 s on one core
-    at 100,000 articles, with the other core idle: the related half has finished by then)."""
-    runs = split_terms(common_terms(reader), procs)
-    readers: list[ChildProcess[Gathered]] = []
-    try:
-        for run in runs[1:]:  # inside: a failed fork stops the readers already started
-            readers.append(ChildProcess("fork", _gather_run, folder, run))
-        gathered = [gather(reader, read_postings, runs[0])]
-        gathered += [_answer(child, "a process reading the common words") for child in readers]
-    except BaseException:
-        for child in readers:
-            child.stop()
-        raise
-    save_stored_postings(folder, runs, gathered)
 
 
 def _answer(child: ChildProcess[T], who: str) -> T:
@@ -175,15 +167,6 @@ def _answer(child: ChildProcess[T], who: str) -> T:
         raise IndexBuildError(f"{who} died ({died})") from None
     except ChildRaised as raised:
         raise IndexBuildError(f"{who} failed: {raised}") from None
-
-
-def _gather_run(folder: Path, run: list[CommonTerm]) -> Gathered:
-    ix = index.open_dir(str(folder))
-    try:
-        with ix.reader() as reader:
-            return gather(reader, read_postings, run)
-    finally:
-        ix.close()
 
 
 def _write_documents(
@@ -198,17 +181,20 @@ def _write_documents(
 
 
 def _write_share(
-    ix: Any, docs: Sequence[SearchDoc], limit_mb: int, written: Any
-) -> tuple[Any, Counter[str]]:
+    ix: Any, docs: Sequence[SearchDoc], limit_mb: int, floor: int, written: Any
+) -> tuple[Any, Counter[str], SegmentPostings]:
     """A forked writer's work: its documents as a segment (Whoosh's own description of it,
-    as its multiprocess writer sends it) and their word counts."""
-    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)
+    as its multiprocess writer sends it), their word counts and the common words' postings
+    its writer kept."""
+    kept = WrittenPostings(floor)
+    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb, codec=kept.codec())
 
     def count() -> None:
         written.value += 1
 
     words = _write_documents(writer, docs, count)
-    return writer._finalize_segment(), words.counts
+    segment = writer._finalize_segment()
+    return segment, words.counts, kept.arrays(segment)
 
 
 class _SegmentChild:
@@ -220,22 +206,22 @@ class _SegmentChild:
     writer, used before, forked too). It dies with the build (processes.py): it inherits the
     build's lock file."""
 
-    def __init__(self, ix: Any, docs: Sequence[SearchDoc], limit_mb: int) -> None:
+    def __init__(self, ix: Any, docs: Sequence[SearchDoc], limit_mb: int, floor: int) -> None:
         self.written = multiprocessing.get_context("fork").RawValue("q", 0)
         self.size = len(docs)
-        self._child = ChildProcess("fork", _write_share, ix, docs, limit_mb, self.written)
+        self._child = ChildProcess("fork", _write_share, ix, docs, limit_mb, floor, self.written)
 
-    def result(self, waiting: Callable[[], None]) -> tuple[Any, Counter[str]]:
-        """The segment and word counts, once the child has sent them; `waiting` is called
-        while it writes."""
+    def result(self, waiting: Callable[[], None]) -> tuple[Any, Counter[str], SegmentPostings]:
+        """The segment, word counts and kept postings, once the child has sent them;
+        `waiting` is called while it writes."""
         while not self._child.ready(PROGRESS_POLL_SECONDS):
             waiting()
-        segment, counts = _answer(self._child, "an index process")
+        segment, counts, postings = _answer(self._child, "an index process")
         if segment.doc_count() != self.size:
             raise IndexBuildError(
                 f"an index process wrote {segment.doc_count()} of its {self.size} documents"
             )
-        return segment, counts
+        return segment, counts, postings
 
     def stop(self) -> None:
         """Ends the child if it still runs (the build failed elsewhere)."""

@@ -81,20 +81,27 @@ def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids), np.concatenate(weights)
 
 
+def leaf_postings(leaf: Any, field: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A word's document numbers (within the segment) and weights in one segment, from
+    Whoosh's blocks; empty when the segment lacks the word."""
+    if leaf.has_deletions():
+        raise Deleted("deleted documents")
+    try:
+        matcher = leaf.postings(field, text)
+    except (TermNotFound, ValueError):
+        return EMPTY, NO_VALUES
+    return _leaf_postings(matcher)
+
+
 def read_postings(reader: Any, field: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
     """A word's document numbers and weights over every segment of `reader`, from Whoosh's
     blocks (what search/stored_postings.py saves for common words at build time)."""
     ids, weights = [], []
     for leaf, base in reader.leaf_readers():
-        if leaf.has_deletions():
-            raise Deleted("deleted documents")
-        try:
-            matcher = leaf.postings(field, text)
-        except (TermNotFound, ValueError):
-            continue
-        leaf_ids, leaf_weights = _leaf_postings(matcher)
-        ids.append(leaf_ids + base)
-        weights.append(leaf_weights)
+        leaf_ids, leaf_weights = leaf_postings(leaf, field, text)
+        if len(leaf_ids):
+            ids.append(leaf_ids + base)
+            weights.append(leaf_weights)
     if not ids:
         return EMPTY, NO_VALUES
     return np.concatenate(ids), np.concatenate(weights)

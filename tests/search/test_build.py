@@ -19,10 +19,9 @@ import pytest
 import whoosh.writing
 from whoosh import index
 
-import search.build
 from search.build import IndexBuildError, build_index
 from search.schema import SearchDoc
-from search.stored_postings import IDS_FILE, TERMS_FILE, TF_FILE, split_terms
+from search.stored_postings import IDS_FILE, TERMS_FILE, TF_FILE
 from search.words import WordCounts
 from tests.search.conftest import _doc
 
@@ -225,67 +224,3 @@ def test_index_processes_end_with_the_build(tmp_path: Path) -> None:
         for pid in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def test_runs_of_common_words_are_consecutive_and_about_equal() -> None:
-    terms = [("body", f"w{n:03}", df) for n, df in enumerate([900, 300, 300, 300, 100, 100])]
-    # 2,000 postings; the middles of the terms' postings fall at 450, 1,050, 1,350, 1,650,
-    # 1,850 and 1,950: halves split at 1,000, thirds at 667 and 1,333.
-    assert split_terms(terms, 2) == [terms[:1], terms[1:]]
-    assert split_terms(terms, 3) == [terms[:1], terms[1:2], terms[2:]]
-    assert split_terms(terms, 1) == [terms]
-    assert split_terms(terms[:1], 4) == [terms[:1]]  # no empty runs
-    assert split_terms([], 2) == [[]]
-
-
-@pytest.mark.parametrize(
-    ("fault", "message"),
-    [
-        ("raise", "a process reading the common words failed: OSError: disk gone"),
-        ("exit", r"a process reading the common words died \(exit code 9\)"),
-    ],
-)
-def test_a_failed_reader_of_common_words_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, message: str
-) -> None:
-    """The second run of common words is read by a forked process; when it fails or dies
-    the build says so instead of saving arrays without its words."""
-    builder = os.getpid()
-    gather = search.build.gather
-
-    def gather_or_fail(*args: object) -> object:
-        if os.getpid() != builder:
-            if fault == "exit":
-                os._exit(9)
-            raise OSError("disk gone")
-        return gather(*args)
-
-    monkeypatch.setattr(search.build, "gather", gather_or_fail)
-    with pytest.raises(IndexBuildError, match=message):
-        build_index(tmp_path / "ix", _docs(301), procs=2)
-    assert multiprocessing.active_children() == []
-    assert not (tmp_path / "ix" / IDS_FILE).exists()
-
-
-def test_a_failed_fork_of_a_reader_stops_the_readers_started(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With three processes the common words are read by this one and two forked readers:
-    when the second fork fails (no memory, too many processes), the first reader is
-    stopped, not left blocked on its answer."""
-    started: list[object] = []
-    child_process = search.build.ChildProcess
-
-    def fork_once(method: str, target: object, *args: object) -> object:
-        if target is not search.build._gather_run:  # the index writers fork as usual
-            return child_process(method, target, *args)  # type: ignore[arg-type]
-        if started:
-            raise BlockingIOError(11, "Resource temporarily unavailable")
-        started.append(child_process(method, target, *args))  # type: ignore[arg-type]
-        return started[-1]
-
-    monkeypatch.setattr(search.build, "ChildProcess", fork_once)
-    with pytest.raises(BlockingIOError):
-        build_index(tmp_path / "ix", _docs(301), procs=3)
-    assert len(started) == 1
-    assert multiprocessing.active_children() == []

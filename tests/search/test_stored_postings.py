@@ -3,12 +3,15 @@ read from Whoosh's blocks, refused when damaged."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
+import search.build
 from search import IndexUnavailable
 from search.build import build_index
 from search.docsets import read_postings
@@ -130,3 +133,85 @@ def test_an_index_with_deletions_is_searched_without_the_arrays(tmp_path: Path) 
         assert "d0" not in {hit.id for hit in results.hits}
     finally:
         opened.close()
+
+
+def _skewed_docs() -> list[SearchDoc]:
+    """600 articles: "premiere" in every one (twice in every third), "monsoon" in ten of the
+    first 300 and in 280 of the last 300: a common word (290 articles) that a two-process
+    build's first segment holds less often than its writer keeps (MIN_POSTINGS / 4)."""
+    docs = []
+    for n in range(600):
+        words = ["premiere"] * (2 if n % 3 == 0 else 1) + [f"only{n}"]
+        if n < 10 or 300 <= n < 580:
+            words.append("monsoon")
+        docs.append(SearchDoc(id=f"d{n}", title=f"Story {n}", body=" ".join(words)))
+    return docs
+
+
+def test_the_arrays_are_the_same_however_many_processes_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each segment's writer keeps its common words' postings as it writes them; a word a
+    segment holds fewer times than the writer keeps is read from that segment's blocks. The
+    files must be the very ones a one-process build saves (document numbers in store order),
+    and equal to what a search reads from Whoosh."""
+    read_from_blocks: list[tuple[str, str]] = []
+    leaf_postings = search.build.leaf_postings
+
+    def recording(leaf: object, field: str, text: str) -> object:
+        read_from_blocks.append((field, text))
+        return leaf_postings(leaf, field, text)
+
+    monkeypatch.setattr(search.build, "leaf_postings", recording)
+    docs = _skewed_docs()
+    saved = {}
+    for procs in (1, 2, 3):
+        folder = tmp_path / f"procs{procs}"
+        read_from_blocks.clear()
+        build_index(folder, docs, procs=procs)
+        saved[procs] = [(folder / name).read_bytes() for name in (IDS_FILE, TF_FILE, TERMS_FILE)]
+        if procs == 2:
+            # The first segment holds "monsoon" 10 times (its writer keeps 64 or more).
+            assert read_from_blocks == [("body", "monsoon")]
+        if procs == 1:
+            assert read_from_blocks == []  # one segment: its writer kept every common word
+        ix = whoosh_index.open_dir(str(folder))
+        stored = StoredPostings.load(folder, len(docs))
+        with ix.reader() as reader:
+            for word in ("monsoon", "premier"):  # the analyzer stems "premiere"
+                found = stored.get("body", word)
+                assert found is not None, word
+                ids, weights = read_postings(reader, "body", word)
+                np.testing.assert_array_equal(found[0], ids)
+                np.testing.assert_array_equal(found[1], weights)
+        ix.close()
+    assert saved[1] == saved[2] == saved[3]
+    monsoon = StoredPostings.load(tmp_path / "procs2", len(docs)).get("body", "monsoon")
+    assert monsoon is not None
+    assert monsoon[0].tolist() == [*range(10), *range(300, 580)]
+    premiere = StoredPostings.load(tmp_path / "procs3", len(docs)).get("body", "premier")
+    assert premiere is not None
+    assert premiere[1].tolist() == [2.0 if n % 3 == 0 else 1.0 for n in range(600)]
+
+
+def test_the_segments_name_whoosh_codec(tmp_path: Path) -> None:
+    """The writers that keep postings are ours, but the segments they describe must name
+    Whoosh's codec (the table of contents pickles each segment with its codec): the index
+    opens without our writing code, as every index before it."""
+    folder = tmp_path / "search"
+    build_index(folder, _skewed_docs(), procs=2)
+    script = (
+        "import sys\n"
+        "from whoosh import index\n"
+        f"ix = index.open_dir({str(folder)!r})\n"
+        "from whoosh.codec.whoosh3 import W3Codec\n"
+        "assert all(type(segment.codec()) is W3Codec for segment in ix._segments())\n"
+        "with ix.searcher() as s:\n"
+        "    print(len(ix._segments()), s.doc_count(), s.doc_frequency('body', 'monsoon'))\n"
+        "assert 'search.stored_postings' not in sys.modules, 'the index needs our writer'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "600", "290"]
