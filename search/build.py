@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.writing import SegmentWriter
 
 from search import SearchError, whoosh_fixes
 from search.analysis import BUILD_CACHE, news_analyzer
 from search.docsets import leaf_postings
 from search.processes import ChildDied, ChildProcess, ChildRaised
 from search.schema import SearchDoc, build_schema, doc_fields
+from search.segment_writer import ArrayPoolWriter
 from search.stored_postings import (
     MIN_POSTINGS,
     SegmentPostings,
@@ -120,7 +120,7 @@ def build_index(
         for share in shares[1:]:
             children.append(_SegmentChild(ix, share, limit_mb, floor))
         kept = WrittenPostings(floor)
-        writer = SegmentWriter(ix, limitmb=limit_mb, codec=kept.codec())
+        writer = ArrayPoolWriter(ix, limitmb=limit_mb, codec=kept.codec())
         words = _write_documents(writer, shares[0], progress.add)
         if not shares[0]:
             writer.commit()  # an empty index: no segment at all
@@ -187,7 +187,7 @@ def _write_share(
     as its multiprocess writer sends it), their word counts and the common words' postings
     its writer kept."""
     kept = WrittenPostings(floor)
-    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb, codec=kept.codec())
+    writer = ArrayPoolWriter(ix, _lk=False, limitmb=limit_mb, codec=kept.codec())
 
     def count() -> None:
         written.value += 1

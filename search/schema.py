@@ -39,16 +39,28 @@ class ColumnOnlyNumeric(NUMERIC):  # type: ignore[misc]
 
 # The value of a posting at one position (Whoosh's positions encoding of `[place]`), by
 # position: shared by every field and document (positions past the limit are encoded anew).
-_ONE_PLACE: dict[int, bytes] = {}
 _ONE_PLACE_LIMIT = 4096
+_ONE_PLACE: list[bytes] = [pack_uint(1) + dumps([place], 2) for place in range(_ONE_PLACE_LIMIT)]
+
+
+def encoded_places(places: list[int]) -> bytes:
+    """Whoosh's `Positions` encoding of a word's positions in one field (a count and the
+    pickled deltas). Most postings are a word once in the field: their bytes come made."""
+    if len(places) == 1 and places[0] < _ONE_PLACE_LIMIT:
+        return _ONE_PLACE[places[0]]
+    deltas = [places[0]]
+    deltas += [b - a for a, b in pairwise(places)]
+    encoded: bytes = pack_uint(len(deltas)) + dumps(deltas, 2)
+    return encoded
 
 
 class WordPositions(Positions):  # type: ignore[misc]
     """Whoosh's `Positions` format (the same postings bytes, read by its own code) whose
     `word_values`, given our `WordAnalyzer`, takes each term's positions from the analyzer
     in one call instead of a token object per word; any other analyzer or option takes
-    Whoosh's own path. The postings of titles, bodies, tags and authors come from here:
-    tests hold both paths equal on generated text."""
+    Whoosh's own path. The postings of titles, bodies, tags and authors come from here
+    (search/segment_writer.py writes them the same way): tests hold both paths equal on
+    generated text."""
 
     def word_values(
         self, value: Any, analyzer: Any, **kwargs: Any
@@ -62,22 +74,7 @@ class WordPositions(Positions):  # type: ignore[misc]
             return
         boost = self.field_boost
         for term, places in analyzer.term_positions(value).items():
-            if len(places) == 1 and places[0] < _ONE_PLACE_LIMIT:
-                # Most postings: a word once in the field. Their bytes by position, made once.
-                place = places[0]
-                encoded = _ONE_PLACE.get(place)
-                if encoded is None:
-                    encoded = _ONE_PLACE[place] = pack_uint(1) + dumps([place], 2)
-                yield (term, 1, 1.0 * boost, encoded)
-                continue
-            deltas = [places[0]]
-            deltas += [b - a for a, b in pairwise(places)]
-            yield (
-                term,
-                len(places),
-                float(len(places)) * boost,
-                pack_uint(len(deltas)) + (dumps(deltas, 2)),
-            )
+            yield (term, len(places), float(len(places)) * boost, encoded_places(places))
 
 
 def _with_word_positions(field: TEXT) -> TEXT:

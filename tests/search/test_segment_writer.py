@@ -1,0 +1,89 @@
+"""The build's segment writer keeps the word-position fields' postings in arrays: the files it
+writes must be byte for byte the ones Whoosh's own writer makes of the same documents."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from whoosh import index
+from whoosh.writing import SegmentWriter
+
+from search.schema import SearchDoc, build_schema, doc_fields
+from search.segment_writer import ArrayPoolWriter
+from tests.search.conftest import WORDS, generated_docs
+
+
+def _unusual_docs() -> list[SearchDoc]:
+    """What the generated corpus lacks: a body past 4,096 words (positions beyond the
+    encoded-once ones), Hindi and accented words (byte order of words), authors, several
+    tags, repeated words, a title alone, stop words only."""
+    rng = random.Random(7)
+    long_body = " ".join(rng.choice(WORDS) for _ in range(5000)) + " finale finale"
+    return [
+        SearchDoc(id="long", title="The long one", body=long_body, author="Ravi Kapoor"),
+        SearchDoc(
+            id="hindi",
+            title="पठान 2 का ट्रेलर",
+            body="शाहरुख़ ख़ान की फ़िल्म पठान 2 café résumé naïve Zoë zebra Ångström",
+            tags=("पठान", "Box Office", "box office"),
+            author="Zoë Ångström",
+        ),
+        SearchDoc(id="echo", title="Echo echo ECHO", body="echo " * 40 + "star"),
+        SearchDoc(id="title-only", title="Star premiere", body=""),
+        SearchDoc(id="stops", title="the and of", body="to be or not to be"),
+    ]
+
+
+def _segment_files(folder: Path, writer_class: type, docs: list[SearchDoc]) -> dict[str, bytes]:
+    """Each file of the one segment written, by its name less the segment's random id."""
+    folder.mkdir()
+    ix = index.create_in(str(folder), build_schema())
+    writer = writer_class(ix, compound=False)
+    for doc in docs:
+        writer.add_document(**doc_fields(doc))
+    writer.commit()
+    (segment,) = ix._segments()
+    ix.close()
+    prefix = f"{segment.indexname}_{segment.segid}"
+    files = {p.name.replace(prefix, "SEG"): p.read_bytes() for p in folder.iterdir()}
+    assert any(name.startswith("SEG") for name in files)
+    return {name: data for name, data in files.items() if name.startswith("SEG")}
+
+
+@pytest.mark.parametrize("count", [1, 130, 1500])
+def test_every_file_is_the_one_whoosh_writes(tmp_path: Path, count: int) -> None:
+    docs = (_unusual_docs() + generated_docs())[:count]
+    theirs = _segment_files(tmp_path / "whoosh", SegmentWriter, docs)
+    ours = _segment_files(tmp_path / "arrays", ArrayPoolWriter, docs)
+    assert sorted(ours) == sorted(theirs)
+    for name in theirs:
+        assert ours[name] == theirs[name], name
+
+
+def test_boosts_weigh_as_in_whoosh(tmp_path: Path) -> None:
+    """A document or field boost multiplies the weights as Whoosh multiplies them."""
+    docs = _unusual_docs()
+
+    def boosted(folder: Path, writer_class: type) -> dict[str, bytes]:
+        folder.mkdir()
+        ix = index.create_in(str(folder), build_schema())
+        writer = writer_class(ix, compound=False)
+        for number, doc in enumerate(docs):
+            fields = doc_fields(replace(doc, body=doc.body + " extra"))
+            fields["_boost"] = 1.0 + number / 3
+            fields["_title_boost"] = 0.3
+            writer.add_document(**fields)
+        writer.commit()
+        (segment,) = ix._segments()
+        ix.close()
+        prefix = f"{segment.indexname}_{segment.segid}"
+        return {p.name.replace(prefix, "SEG"): p.read_bytes() for p in folder.iterdir()}
+
+    theirs = boosted(tmp_path / "whoosh", SegmentWriter)
+    ours = boosted(tmp_path / "arrays", ArrayPoolWriter)
+    for name, data in theirs.items():
+        if name.startswith("SEG"):
+            assert ours[name] == data, name
