@@ -73,13 +73,15 @@ class IndexStats:
     size_bytes: int
 
 
-# Postings a writing process keeps in memory before it sorts them into a temporary run file
-# (Whoosh's `limitmb`, by its estimate of about 180 bytes a posting; our articles give about
-# 160 postings each). Runs are pickled, read back and merged at commit: at 100,000 articles
-# in two processes, 256 MB (six runs each) took the index 150.7 s, 2,048 MB (none) 106.9 s,
-# for a peak of 2.3 GB per process instead of 0.9 GB (the index alone; in a full build the
-# process that also holds the articles peaks at 2.8 GB). A build takes an eighth of the
-# machine's memory, at most this (index_data/build.py); `GUPSHUP_INDEX_MEMORY_MB` sets it.
+# Postings a writing process keeps in Whoosh's pool before it sorts them into a temporary run
+# file (Whoosh's `limitmb`, by its estimate of about 180 bytes a posting). Runs are pickled,
+# read back and merged at commit: at 100,000 articles in two processes, when every posting
+# went to the pool (about 160 an article), 256 MB (six runs each) took the index 150.7 s and
+# 2,048 MB (none) 106.9 s. Titles', bodies', tags' and authors' postings are now kept in
+# arrays (search/segment_writer.py, never spilled); the pool holds the other fields', about 17
+# an article of the bench corpus, so runs only come with millions of articles or a small
+# setting. A build takes an eighth of the machine's memory, at most this
+# (index_data/build.py); `GUPSHUP_INDEX_MEMORY_MB` sets it.
 MAX_DEFAULT_LIMIT_MB = 2048  # what a build uses by default on a machine of 16 GB or more
 PROGRESS_POLL_SECONDS = 0.2
 T = TypeVar("T")
