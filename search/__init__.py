@@ -8,6 +8,8 @@ Exception tree::
     SearchError
     ├── IndexUnavailable   the index folder is missing or cannot be opened
     ├── IndexBuildError    a process writing part of an index failed or died (build.py)
+    ├── IndexWriterFailed  a document failed part way through a segment writer
+    │                      (segment_writer.py; a build reports it as IndexBuildError)
     └── AliasError         an alias list that cannot be used (search/aliases.py)
 """
 

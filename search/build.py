@@ -129,7 +129,6 @@ def build_index(
         else:
             segments = [writer._finalize_segment()]
             written.append(kept.arrays(segments[0]))
-            del kept
             for child in children:
                 segment, counts, postings = child.result(progress.poll)
                 segments.append(segment)

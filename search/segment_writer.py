@@ -10,8 +10,10 @@ a term number, a document number and a weight in arrays, with the encoded positi
 list; at commit each field's words are sorted once, its postings ordered by numpy, and each
 block of 128 is handed to Whoosh's own block writer whole (`W3PostingsWriter._write_block`),
 so the bytes written are Whoosh's: tests compare every file of a segment with the one
-Whoosh's own writer makes of the same documents. The other fields (ids, keys, categories,
-suggestion words) take Whoosh's path unchanged, in the same order of fields.
+Whoosh's own writer makes of the same documents (when its pool is not spilled to disk: the
+pickles of spilled postings share fewer objects, so Whoosh's own files differ then). The other
+fields (ids, keys, categories, suggestion words) take Whoosh's path unchanged, in the same
+order of fields.
 
 A posting takes 24 bytes here (and the positions' bytes when a word is seen more than once
 in the field; a word seen once shares its encoding) where Whoosh's tuples take about 180, so
@@ -30,6 +32,7 @@ from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from search import SearchError
 from search.analysis import WordAnalyzer
 from search.schema import WordPositions, encoded_places
 from search.whoosh_fixes import length_codes
@@ -76,6 +79,7 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self._arrays: dict[str, _FieldPostings] = {}
+        self._failed: str | None = None
         for name, field in self.schema.items():
             if field.separate_spelling() or field.vector:
                 raise ValueError(f"field {name!r}: spelling and vectors are not written here")
@@ -87,8 +91,13 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
                 self._arrays[name] = _FieldPostings(field.format.field_boost)
 
     def add_document(self, **fields: Any) -> None:
-        """Whoosh's `add_document` (2.7.5) for fields without spelling words or vectors."""
+        """Whoosh's `add_document` (2.7.5) for fields without spelling words or vectors.
+        A document that fails part way has left postings behind (Whoosh's pool keeps them
+        too, and its segment then holds them under the next document's number): this writer
+        refuses any further document or commit instead, so its segment must be cancelled."""
         self._check_state()
+        if self._failed is not None:
+            raise IndexWriterFailed(self._failed)
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
@@ -126,14 +135,22 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
                     perdocwriter.add_column_value(
                         fieldname, column, field.to_column_value(customval)
                     )
-        except Exception:
+        except Exception as exc:
+            self._failed = f"document {docnum} failed part way ({type(exc).__name__}: {exc})"
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
 
+    def add_reader(self, reader: Any) -> None:
+        """Merging segments (a commit's merge policy, `optimize`) would put their postings in
+        Whoosh's pool beside the arrays: not supported. A build writes a new index."""
+        raise NotImplementedError("merging segments: use Whoosh's SegmentWriter")
+
     def _flush_segment(self) -> None:
+        if self._failed is not None:
+            raise IndexWriterFailed(self._failed)
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         fieldwriter = self.fieldwriter
@@ -151,7 +168,6 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
         fieldwriter.close()
         if lengths:
             lengths.close()
-        self._arrays.clear()
 
     def _write_field(self, fieldname: str, lengths: Any) -> None:
         pooled = self._arrays[fieldname]
@@ -160,7 +176,7 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
         fieldwriter.start_field(fieldname, field)
         words = [term.encode("utf-8") for term in pooled.numbers]
         by_bytes = sorted(range(len(words)), key=words.__getitem__)
-        rank = np.empty(len(words), dtype=np.int64)
+        rank = np.empty(len(words), dtype=np.int32)
         rank[by_bytes] = np.arange(len(words))
         terms = np.frombuffer(pooled.terms, dtype=np.int32)
         # Stable: within a word, documents stay in the order they were added (ascending).
@@ -168,13 +184,13 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
         docs = np.frombuffer(pooled.docs, dtype=np.uint32)[order]
         weights = np.frombuffer(pooled.weights, dtype=np.float64)[order]
         weights32 = weights.astype(np.float32)
-        values = [pooled.values[i] for i in order.tolist()]
         codes = length_codes(lengths, fieldname) if lengths else None
         if field.scorable and codes is not None:
             doc_lengths = _LENGTH_OF_BYTE[np.frombuffer(codes, dtype=np.uint8)][docs]
         else:
             doc_lengths = np.zeros(len(docs), dtype=np.int64)
         ends = np.cumsum(np.bincount(terms, minlength=len(words))[by_bytes]).tolist()
+        values = pooled.values
         start = 0
         for word, end in zip((words[n] for n in by_bytes), ends, strict=True):
             fieldwriter.start_term(word)
@@ -182,11 +198,12 @@ class ArrayPoolWriter(SegmentWriter):  # type: ignore[misc]
             limit = writer._blocklimit
             for at in range(start, end, limit):
                 stop = min(at + limit, end)
-                _block(writer, docs, weights, weights32, values, doc_lengths, at, stop)
+                _block(writer, docs, weights, weights32, values, order, doc_lengths, at, stop)
                 writer._write_block(last=stop == end)
             fieldwriter.finish_term()
             start = end
         fieldwriter.finish_field()
+        del self._arrays[fieldname]  # its memory goes before the next field's is sorted
 
 
 def _block(
@@ -195,22 +212,30 @@ def _block(
     weights: np.ndarray,
     weights32: np.ndarray,
     values: list[bytes],
+    order: np.ndarray,
     lengths: np.ndarray,
     start: int,
     stop: int,
 ) -> None:
-    """Fill Whoosh's postings writer's block buffer with postings [start, stop), as its
-    `add_posting` would have, one by one."""
+    """Fill Whoosh's postings writer's block buffer with postings [start, stop) of the
+    field's order (`values` are in the order added), as its `add_posting` would have, one by
+    one."""
     ids = array("I")
     ids.frombytes(docs[start:stop].tobytes())
     block_weights = array("f")
     block_weights.frombytes(weights32[start:stop].tobytes())
     writer._ids = ids
     writer._weights = block_weights
-    writer._values = values[start:stop]
-    heaviest = float(weights[start:stop].max())
-    writer._maxweight = heaviest if heaviest > 0 else 0  # Whoosh's starts at 0 and only rises
+    writer._values = [values[i] for i in order[start:stop].tolist()]
+    # Whoosh's maximum starts at 0 and rises only for a weight above it (never for NaN).
+    above = weights[start:stop]
+    above = above[above > 0]
+    writer._maxweight = float(above.max()) if len(above) else 0
     known = lengths[start:stop]
     known = known[known > 0]
     writer._minlength = int(known.min()) if len(known) else None
     writer._maxlength = int(known.max()) if len(known) else 0
+
+
+class IndexWriterFailed(SearchError):
+    """A document failed part way through the writer: its segment is incomplete."""

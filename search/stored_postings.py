@@ -100,12 +100,14 @@ class WrittenPostings:
     def arrays(self, segment: Any) -> SegmentPostings:
         """What was kept for `segment` (the one written), as numpy arrays (sent from a
         writing process to the build's)."""
-        return SegmentPostings(
+        kept = SegmentPostings(
             segment.segid,
             np.frombuffer(self._ids, dtype=np.uint32).astype(np.int32),
             np.frombuffer(self._tf, dtype=np.float32).copy(),
             self.spans,
         )
+        self._ids, self._tf, self.spans = array("I"), array("f"), {}  # handed over, not kept twice
+        return kept
 
 
 @dataclass(frozen=True)

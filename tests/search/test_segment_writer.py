@@ -12,7 +12,7 @@ from whoosh import index
 from whoosh.writing import SegmentWriter
 
 from search.schema import SearchDoc, build_schema, doc_fields
-from search.segment_writer import ArrayPoolWriter
+from search.segment_writer import ArrayPoolWriter, IndexWriterFailed
 from tests.search.conftest import WORDS, generated_docs
 
 
@@ -44,6 +44,10 @@ def _segment_files(folder: Path, writer_class: type, docs: list[SearchDoc]) -> d
     writer = writer_class(ix, compound=False)
     for doc in docs:
         writer.add_document(**doc_fields(doc))
+    if writer_class is ArrayPoolWriter:  # the arrays are used, and Whoosh's pool is not
+        assert sorted(writer._arrays) == ["author", "body", "tags", "title"]
+        assert writer.pool.fieldnames.isdisjoint(writer._arrays)
+        assert {item[0] for item in writer.pool.current} >= {"id", "suggest"}
     writer.commit()
     (segment,) = ix._segments()
     ix.close()
@@ -87,3 +91,37 @@ def test_boosts_weigh_as_in_whoosh(tmp_path: Path) -> None:
     for name, data in theirs.items():
         if name.startswith("SEG"):
             assert ours[name] == data, name
+
+
+def test_a_document_failing_part_way_stops_the_writer(tmp_path: Path) -> None:
+    """Its body's postings are already pooled when a later field fails: the writer refuses
+    the next document and the commit (Whoosh's would write them under the next document's
+    number), and the caller cancels it."""
+    ix = index.create_in(str(tmp_path), build_schema())
+    writer = ArrayPoolWriter(ix)
+    good, bad = _unusual_docs()[:2]
+    writer.add_document(**doc_fields(good))
+    fields = doc_fields(bad)
+    fields["sort_date"] = "not a number"  # after body, title and tags in name order
+    with pytest.raises(ValueError):
+        writer.add_document(**fields)
+    with pytest.raises(IndexWriterFailed, match="document 1 failed part way"):
+        writer.add_document(**doc_fields(good))
+    with pytest.raises(IndexWriterFailed, match="document 1 failed part way"):
+        writer.commit()
+    writer.cancel()
+    assert ix.doc_count() == 0
+
+
+def test_merging_segments_is_refused(tmp_path: Path) -> None:
+    """A merge would put old segments' postings in Whoosh's pool beside the arrays."""
+    ix = index.create_in(str(tmp_path), build_schema())
+    first = SegmentWriter(ix)
+    first.add_document(**doc_fields(_unusual_docs()[0]))
+    first.commit()
+    writer = ArrayPoolWriter(ix)
+    writer.add_document(**doc_fields(_unusual_docs()[1]))
+    with pytest.raises(NotImplementedError, match="merging segments"):
+        writer.commit(optimize=True)
+    writer.cancel()
+    assert ix.doc_count() == 1
