@@ -127,9 +127,10 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=65_536,
-        description="Memory (MB) each index process pools postings in before it sorts them "
-        "into temporary files (more: faster large builds, larger peak memory); 0: an eighth "
-        "of the machine's memory, at most 2048.",
+        description="Memory (MB) each index process pools the postings of ids, keys, "
+        "categories and suggestion words in before it sorts them into temporary files (the "
+        "words of titles, bodies, tags and authors are kept in arrays, never spilled); 0: an "
+        "eighth of the machine's memory, at most 2048.",
     )
     search_cache_size: int = Field(
         2048,

@@ -41,8 +41,9 @@ PARALLEL_INDEX_FROM = 20_000
 class BuildConfig:
     related: RelatedConfig = field(default_factory=RelatedConfig)
     index_procs: int = 0  # 0: decided by the article count (index_procs_for)
-    # Postings each index process pools in memory before spilling runs to disk (MB); 0: an
-    # eighth of the machine's memory, at most 2,048 (index_memory_for).
+    # Postings each index process keeps in Whoosh's pool before spilling runs to disk (MB):
+    # the fields outside the writer's arrays (search/segment_writer.py), about a tenth of the
+    # postings; 0: an eighth of the machine's memory, at most 2,048 (index_memory_for).
     index_memory_mb: int = 0
     # Related vectors see every alias variant as its group's first spelling (the data dir's
     # alias list at build time, saved in the snapshot).
@@ -56,9 +57,10 @@ def index_procs_for(config: BuildConfig, articles: int) -> int:
 
 
 def index_memory_for(config: BuildConfig, machine_mb: int | None = None) -> int:
-    """The posting pool of each index process, in MB: the configured one, else an eighth
-    of the machine's memory (two index processes and the related half then leave most of
-    it to the server), at most MAX_DEFAULT_LIMIT_MB."""
+    """Whoosh's posting pool of each index process, in MB (the postings outside the writer's
+    arrays): the configured one, else an eighth of the machine's memory (two index
+    processes and the related half then leave most of it to the server), at most
+    MAX_DEFAULT_LIMIT_MB."""
     if config.index_memory_mb > 0:
         return config.index_memory_mb
     if machine_mb is None:

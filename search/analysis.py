@@ -81,8 +81,6 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
         # folded word -> stem, so "Film", "film" and "FILM" are stemmed once.
         self._caches: tuple[dict[str, tuple[str, bool]], dict[str, tuple[str, bool]]] = ({}, {})
         self._stems: dict[str, str] = {}
-        # raw token -> its word without stemming, "" for a stop word (`distinct_words`)
-        self._words: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled into the index's schema: the settings, not the caches or the stemmer.
@@ -125,22 +123,15 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
         return found
 
     def distinct_words(self, text: str) -> set[str]:
-        """`{t.text for t in self(text, no_morph=True)}` without a token object per word:
-        each distinct token looked up by one C-level `map` (a Python loop only for tokens
-        not seen yet). A build counts these for every article (search/words.py)."""
-        tokens = set(self._expression.findall(text))
-        words = self._words
-        found: set[str | None] = set(map(words.get, tokens))
-        if None in found:
-            if len(words) + len(tokens) > self.cache_limit:
-                words.clear()
-            for raw in tokens:
-                if raw not in words:
-                    term, stopped = self._term(raw, False)
-                    words[raw] = "" if stopped else term
-            found = set(map(words.__getitem__, tokens))
-        found.discard("")
-        return found  # type: ignore[return-value]  # no None left: every token is known
+        """`{t.text for t in self(text, no_morph=True)}` without a token object per word."""
+        found = set()
+        cache, term_of = self._caches[1], self._term
+        for raw in set(self._expression.findall(text)):  # each distinct token once
+            hit = cache.get(raw)
+            term, stopped = term_of(raw, False) if hit is None else hit
+            if not stopped:
+                found.add(term)
+        return found
 
     def term_positions(self, text: str) -> dict[str, list[int]]:
         """Each term of `text` and its positions, in order of first appearance: what
