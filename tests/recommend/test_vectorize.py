@@ -294,6 +294,26 @@ def test_the_fit_counts_as_scikit_learns_vectorizer(
     assert (ours.transform(texts[:20]) != theirs.transform(texts[:20])).nnz == 0
 
 
+def test_word_pairs_are_counted_within_a_text() -> None:
+    """The fit numbers word pairs from neighbouring words' numbers across all texts at once:
+    a text's last word never pairs with the next text's first, empty and one-word texts
+    make no pair, and names keep their own terms."""
+    texts = ["Alpha beta", "", "gamma", "the", "delta epsilon Sanjay Leela Bhansali", "zeta"]
+    config = VectorizerConfig()
+    ours = make_vectorizer(config).set_params(min_df=1, max_df=1.0).fit(texts)
+    theirs = TfidfVectorizer(analyzer=TermAnalyzer(config), min_df=1, dtype=np.float32).fit(texts)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    pairs = {term for term in ours.vocabulary_ if term.count(" ") == 1}
+    assert pairs == {
+        "alpha beta",
+        "delta epsilon",
+        "epsilon sanjay",
+        "sanjay leela",
+        "leela bhansali",
+    }
+    assert "sanjay leela bhansali" in ours.vocabulary_
+
+
 def test_the_fit_fails_as_scikit_learns_when_nothing_is_left() -> None:
     texts = ["the and of", "of the"]  # stop words only
     config = VectorizerConfig()
