@@ -65,7 +65,8 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
         for doc in raw_documents:
             columns.extend(map(number, analyze(doc)))
             indptr.append(len(columns))
-        return self._counted(list(vocabulary), columns, indptr)
+        terms = list(vocabulary)
+        return self._counted(terms, _rows(self.dtype, columns, indptr, len(terms)))
 
     def _count_with_pairs(
         self, raw_documents: Any, analyzer: TermAnalyzer
@@ -73,7 +74,8 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
         """The same counting, with each word pair a pair of numbers instead of a string made
         for a dictionary lookup (at 100,000 articles, 22 million pairs, most seen once): a
         text's words and names get their numbers as before; its pairs are coded from the
-        numbers of neighbouring words, numbered by `np.unique`, and spelt only if kept."""
+        numbers of neighbouring words, numbered by `np.unique`, and spelt only if kept. The
+        single words, the pairs and the names are counted as three matrices, added up."""
         vocabulary: defaultdict[str, int] = defaultdict()
         vocabulary.default_factory = vocabulary.__len__
         number = vocabulary.__getitem__
@@ -88,13 +90,10 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
             if analyzer.name_words > 0:
                 names.extend(map(number, analyzer.names(text)))
             name_ptr.append(len(names))
-        if not vocabulary:
-            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
         singles = len(vocabulary)
         unit = np.frombuffer(words, dtype=np.intc) if words else np.zeros(0, np.intc)
         word_counts = np.diff(np.asarray(word_ptr, dtype=np.int64))
         # A pair at each place but a text's last word.
-        pair_counts = np.maximum(word_counts - 1, 0)
         last = np.asarray(word_ptr[1:], dtype=np.int64)[word_counts > 0] - 1
         is_pair = np.ones(len(unit), dtype=bool)
         is_pair[last] = False
@@ -103,42 +102,27 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
         del firsts, is_pair
         coded, pair_columns = np.unique(codes, return_inverse=True)
         del codes
-        name_counts = np.diff(np.asarray(name_ptr, dtype=np.int64))
-        # Each text's columns: its words, its pairs, its names (a row's order is summed away).
-        row_sizes = word_counts + pair_counts + name_counts
-        indptr = np.zeros(len(row_sizes) + 1, dtype=np.int64)
-        np.cumsum(row_sizes, out=indptr[1:])
-        columns = np.empty(int(indptr[-1]), dtype=np.intc)
-        starts = indptr[:-1]
-        columns[_places(starts, word_counts)] = unit
-        columns[_places(starts + word_counts, pair_counts)] = pair_columns + singles
-        columns[_places(starts + word_counts + pair_counts, name_counts)] = (
-            np.frombuffer(names, dtype=np.intc) if names else np.zeros(0, np.intc)
+        pair_ptr = np.zeros(len(word_counts) + 1, dtype=np.int64)
+        np.cumsum(np.maximum(word_counts - 1, 0), out=pair_ptr[1:])
+        terms = _Spelt(list(vocabulary), coded, singles)
+        width = len(terms)
+        counts = (
+            _rows(self.dtype, unit, word_ptr, width)
+            + _rows(self.dtype, (pair_columns + singles).astype(np.intc), pair_ptr, width)
+            + _rows(self.dtype, names, name_ptr, width)
         )
-        del pair_columns
-        terms = list(vocabulary)
-        return self._counted(_Spelt(terms, coded, singles), columns, indptr)
+        return self._counted(terms, counts)
 
-    def _counted(self, terms: Any, columns: Any, indptr: Any) -> tuple[dict[str, int], Any]:
-        """The count matrix of texts whose terms are `columns` (row i: columns[indptr[i]:
-        indptr[i + 1]]), and the vocabulary of its columns that `min_df` keeps (`terms[n]`
-        spells column n)."""
+    def _counted(self, terms: Any, counts: sparse.csr_matrix) -> tuple[dict[str, int], Any]:
+        """The count matrix with each row's repeats summed, as scikit-learn makes it, and
+        the vocabulary of its columns that `min_df` keeps (`terms[n]` spells column n)."""
         if not len(terms):
             raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        indptr = np.asarray(indptr)
-        # As scikit-learn chooses: 32-bit row offsets unless the entries need 64.
-        offsets = np.int32 if indptr[-1] <= np.iinfo(np.int32).max else np.int64
-        counts = sparse.csr_matrix(
-            (
-                np.ones(len(columns), dtype=self.dtype),
-                np.frombuffer(columns, dtype=np.intc) if len(columns) else np.zeros(0, np.intc),
-                indptr.astype(offsets),
-            ),
-            shape=(len(indptr) - 1, len(terms)),
-            copy=True,  # the occurrences' buffer (some 180 MB at 100,000 articles) goes now
-        )
-        del columns, indptr
         counts.sum_duplicates()  # sorts each row's columns and adds up repeats
+        # As scikit-learn chooses: 32-bit row offsets unless the entries need 64.
+        offsets = np.int32 if counts.nnz <= np.iinfo(np.int32).max else np.int64
+        counts.indptr = counts.indptr.astype(offsets, copy=False)
+        counts.indices = counts.indices.astype(np.intc, copy=False)
         low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * counts.shape[0]
         frequent = np.asarray(np.bincount(counts.indices, minlength=counts.shape[1]) >= low)
         if frequent.all() or not frequent.any():  # nothing to drop, or let sklearn say why
@@ -148,19 +132,20 @@ class _CountingVectorizer(TfidfVectorizer):  # type: ignore[misc]
         return {terms[i]: n for n, i in enumerate(kept.tolist())}, counts
 
 
-def _places(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Positions starts[i], starts[i] + 1, ... starts[i] + sizes[i] - 1 for each i, in order."""
-    total = int(sizes.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    nonempty = sizes > 0
-    firsts = starts[nonempty]
-    lengths = sizes[nonempty]
-    steps = np.ones(total, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    steps[0] = firsts[0]
-    steps[ends[:-1]] = firsts[1:] - (firsts[:-1] + lengths[:-1] - 1)
-    return np.cumsum(steps)
+def _rows(dtype: Any, columns: Any, indptr: Any, width: int) -> sparse.csr_matrix:
+    """A count matrix whose row i holds a 1 at each of columns[indptr[i]:indptr[i + 1]]
+    (repeats not yet summed); its own copy of `columns` (the occurrences' buffer, some 180 MB
+    at 100,000 articles, can go)."""
+    indptr = np.asarray(indptr)
+    return sparse.csr_matrix(
+        (
+            np.ones(len(columns), dtype=dtype),
+            np.frombuffer(columns, dtype=np.intc) if len(columns) else np.zeros(0, np.intc),
+            indptr,
+        ),
+        shape=(len(indptr) - 1, width),
+        copy=True,
+    )
 
 
 class _Spelt:

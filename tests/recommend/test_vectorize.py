@@ -259,18 +259,21 @@ def _generated_texts(count: int, seed: int) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("ngram_max", [2, 1, 3])
 @pytest.mark.parametrize(
     ("min_df", "max_df", "max_features"),
     [(2, 0.5, 300_000), (2, 0.5, 40), (1, 1.0, None), (3, 0.9, 7), (0.01, 0.6, None)],
 )
 def test_the_fit_counts_as_scikit_learns_vectorizer(
-    min_df: float, max_df: float, max_features: int | None
+    min_df: float, max_df: float, max_features: int | None, ngram_max: int
 ) -> None:
     """The fit's own counting (`make_vectorizer`) against scikit-learn's TfidfVectorizer with
-    the same analyzer: the same vocabulary, idf and matrix, entry for entry."""
+    the same analyzer: the same vocabulary, idf and matrix, entry for entry. With word pairs
+    (the served 2) pairs are counted as pairs of numbers; without, or with triples, every
+    term is a string looked up (both paths of `_count_vocab`)."""
     texts = _generated_texts(400, seed=int(min_df * 100) + (max_features or 0))
     texts[5] = ""  # an article with no term at all
-    config = VectorizerConfig()
+    config = VectorizerConfig(ngram_max=ngram_max)
     ours = make_vectorizer(config).set_params(
         min_df=min_df, max_df=max_df, max_features=max_features
     )

@@ -37,13 +37,16 @@ def _unusual_docs() -> list[SearchDoc]:
     ]
 
 
-def _segment_files(folder: Path, writer_class: type, docs: list[SearchDoc]) -> dict[str, bytes]:
-    """Each file of the one segment written, by its name less the segment's random id."""
+def _segment_files(
+    folder: Path, writer_class: type, documents: list[dict[str, object]]
+) -> dict[str, bytes]:
+    """Each file of the one segment written of `documents` (`add_document`'s arguments), by
+    its name less the segment's random id."""
     folder.mkdir()
     ix = index.create_in(str(folder), build_schema())
     writer = writer_class(ix, compound=False)
-    for doc in docs:
-        writer.add_document(**doc_fields(doc))
+    for fields in documents:
+        writer.add_document(**fields)
     if writer_class is ArrayPoolWriter:  # the arrays are used, and Whoosh's pool is not
         assert sorted(writer._arrays) == ["author", "body", "tags", "title"]
         assert writer.pool.fieldnames.isdisjoint(writer._arrays)
@@ -59,9 +62,9 @@ def _segment_files(folder: Path, writer_class: type, docs: list[SearchDoc]) -> d
 
 @pytest.mark.parametrize("count", [1, 130, 1500])
 def test_every_file_is_the_one_whoosh_writes(tmp_path: Path, count: int) -> None:
-    docs = (_unusual_docs() + generated_docs())[:count]
-    theirs = _segment_files(tmp_path / "whoosh", SegmentWriter, docs)
-    ours = _segment_files(tmp_path / "arrays", ArrayPoolWriter, docs)
+    documents = [doc_fields(doc) for doc in (_unusual_docs() + generated_docs())[:count]]
+    theirs = _segment_files(tmp_path / "whoosh", SegmentWriter, documents)
+    ours = _segment_files(tmp_path / "arrays", ArrayPoolWriter, documents)
     assert sorted(ours) == sorted(theirs)
     for name in theirs:
         assert ours[name] == theirs[name], name
@@ -69,28 +72,16 @@ def test_every_file_is_the_one_whoosh_writes(tmp_path: Path, count: int) -> None
 
 def test_boosts_weigh_as_in_whoosh(tmp_path: Path) -> None:
     """A document or field boost multiplies the weights as Whoosh multiplies them."""
-    docs = _unusual_docs()
-
-    def boosted(folder: Path, writer_class: type) -> dict[str, bytes]:
-        folder.mkdir()
-        ix = index.create_in(str(folder), build_schema())
-        writer = writer_class(ix, compound=False)
-        for number, doc in enumerate(docs):
-            fields = doc_fields(replace(doc, body=doc.body + " extra"))
-            fields["_boost"] = 1.0 + number / 3
-            fields["_title_boost"] = 0.3
-            writer.add_document(**fields)
-        writer.commit()
-        (segment,) = ix._segments()
-        ix.close()
-        prefix = f"{segment.indexname}_{segment.segid}"
-        return {p.name.replace(prefix, "SEG"): p.read_bytes() for p in folder.iterdir()}
-
-    theirs = boosted(tmp_path / "whoosh", SegmentWriter)
-    ours = boosted(tmp_path / "arrays", ArrayPoolWriter)
+    documents = []
+    for number, doc in enumerate(_unusual_docs()):
+        fields = doc_fields(replace(doc, body=doc.body + " extra"))
+        fields["_boost"] = 1.0 + number / 3
+        fields["_title_boost"] = 0.3
+        documents.append(fields)
+    theirs = _segment_files(tmp_path / "whoosh", SegmentWriter, documents)
+    ours = _segment_files(tmp_path / "arrays", ArrayPoolWriter, documents)
     for name, data in theirs.items():
-        if name.startswith("SEG"):
-            assert ours[name] == data, name
+        assert ours[name] == data, name
 
 
 def test_a_document_failing_part_way_stops_the_writer(tmp_path: Path) -> None:
