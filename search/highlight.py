@@ -9,16 +9,14 @@ letters as a query term), then picks the window holding the most distinct query 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from search.analysis import TOKEN_PATTERN, fold, news_analyzer, tokens
+from search.analysis import GREEK_NAMES, fold, news_analyzer, tokens, word_spans
 
 SNIPPET_CHARS = 220
-WORD = re.compile(TOKEN_PATTERN)
 _NEWS = news_analyzer()
 
 
@@ -38,17 +36,18 @@ def find_matches(
     wanted = set(terms)
     heads = {t[:2] for t in wanted}
     found = []
-    for match in WORD.finditer(body):
-        word = match.group()
+    for word, start, end in word_spans(body):
         # Folding cannot change an ASCII word, so most words skip it (it normalises Unicode).
         if word.isascii():
             if word[:2].lower() not in heads:
                 continue
-        elif fold(word[:2].lower()) not in heads and fold(word.lower())[:2] not in heads:
-            continue
+        elif fold(word[:2].lower()) not in heads:
+            folded = fold(word.lower())
+            if GREEK_NAMES.get(folded, folded)[:2] not in heads:  # "γ" is "gamma"
+                continue
         term = _news_term(word) if analyzer is _NEWS else _first_term(analyzer, word)
         if term is not None and term in wanted:
-            found.append((match.start(), match.end(), term))
+            found.append((start, end, term))
     return found
 
 

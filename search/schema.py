@@ -21,10 +21,14 @@ from search.analysis import BUILD_CACHE, WordAnalyzer, name_analyzer, news_analy
 # the class, so code before it cannot open the index: the version makes it refuse the snapshot
 # cleanly). 6: published_at is a column only, read as an array by date filters
 # (search/docsets.py); its eight range terms per article were 38 % of the index's terms at
-# 10,000 articles and most of them at 100,000 (every article's time is distinct). Versions 4
-# and 5 snapshots read the same and are still opened: their date filters use Whoosh's terms.
-SCHEMA_VERSION = 6
-READABLE_SCHEMA_VERSIONS = (4, 5, 6)
+# 10,000 articles and most of them at 100,000 (every article's time is distinct). 7: words
+# are split where letters meet digits or Greek letters, and a lone Greek letter is indexed by
+# its name (search/analysis.py). Queries are analyzed by this code's analyzers, so the "p53"
+# of a query is now "p" and "53" while an older index holds "p53": rather than miss such
+# words quietly, older snapshots are refused ("build a new snapshot"). SearchIndex still
+# answers date filters on an index whose published_at has range terms (schema 4 and 5).
+SCHEMA_VERSION = 7
+READABLE_SCHEMA_VERSIONS = (7,)
 UNDATED = -(2**62)
 
 

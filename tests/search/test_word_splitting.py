@@ -1,0 +1,86 @@
+"""Words are split where letters meet digits or Greek letters, and a lone Greek letter is
+indexed by its name: the same tokens whichever way a story or a reader writes the word."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.analysis import name_analyzer, news_analyzer, tokens
+from search.build import build_index
+from search.highlight import snippet
+from search.index import SearchIndex, SearchRequest
+from search.schema import SearchDoc
+
+
+@pytest.mark.parametrize(
+    ("written", "same_as", "terms"),
+    [
+        ("COVID19", "COVID-19", ["covid", "19"]),
+        ("Pathaan2", "Pathaan 2", ["pathaan", "2"]),
+        ("TNF-α", "TNF alpha", ["tnf", "alpha"]),
+        ("PPARγ", "PPAR-gamma", ["ppar", "gamma"]),
+        ("5 µg", "5 μg", ["5", "mu", "g"]),  # the micro sign is the Greek mu
+        # Possessive and contraction endings are stop words with their apostrophe only, so the
+        # bare letters of "T20" and "3D" stay.
+        ("SRK's T20", "SRK’S T 20", ["srk", "t", "20"]),
+        ("3D", "3-D", ["3", "d"]),
+        ("don't", "don", ["don"]),
+    ],
+)
+def test_spellings_that_split_alike(written: str, same_as: str, terms: list[str]) -> None:
+    assert tokens(news_analyzer(), written) == terms
+    assert tokens(news_analyzer(), same_as) == terms
+
+
+def test_whole_words_stay_whole() -> None:
+    analyzer = news_analyzer()
+    # A Greek word is a word, not a letter; Devanagari digits are digits of their own.
+    assert tokens(analyzer, "Ελληνικά") == ["ελληνικά"]
+    assert tokens(analyzer, "पठान२") == ["पठान", "२"]
+    # The names field keeps stop words, the possessive ending included (query.py leaves it
+    # out of alias lookups).
+    assert tokens(name_analyzer(), "SRK's") == ["srk", "'s"]
+
+
+def _docs() -> list[SearchDoc]:
+    return [
+        SearchDoc(id="covid", title="Shoots resume", body="Sets reopen after COVID-19 rules ease."),
+        SearchDoc(id="t20", title="T20 final tonight", body="Stars turn up for the final."),
+        SearchDoc(id="twenty", title="20 films to watch", body="A list of 20 new films."),
+        SearchDoc(id="gamma", title="Lab drama", body="The plot turns on an IFN-γ test."),
+        SearchDoc(id="sequel", title="Pathaan2 teaser", body="The teaser is out."),
+    ]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    folder: Path = tmp_path_factory.mktemp("split") / "search"
+    build_index(folder, _docs())
+    opened = SearchIndex.open(folder)
+    yield opened
+    opened.close()
+
+
+def _ids(index: SearchIndex, text: str) -> list[str]:
+    return [h.id for h in index.search(SearchRequest(text)).hits]
+
+
+def test_searches_find_either_spelling(index: SearchIndex) -> None:
+    assert _ids(index, "covid19") == ["covid"]
+    assert _ids(index, "covid-19") == ["covid"]
+    assert _ids(index, "ifn gamma") == ["gamma"]
+    assert _ids(index, "ifn-γ") == ["gamma"]
+    assert _ids(index, '"pathaan 2"') == ["sequel"]
+    # An unquoted word that splits needs all of its parts: "T20" is not any "20".
+    assert _ids(index, "t20") == ["t20"]
+    assert set(_ids(index, "20")) == {"t20", "twenty"}
+
+
+def test_split_words_and_greek_letters_are_marked_in_snippets() -> None:
+    marked = snippet("Sets reopen after COVID19 rules ease.", {"covid", "19"})
+    assert marked == "Sets reopen after <mark>COVID</mark><mark>19</mark> rules ease."
+    marked = snippet("The plot turns on an IFN-γ test.", {"ifn", "gamma"})
+    assert marked == "The plot turns on an <mark>IFN</mark>-<mark>γ</mark> test."
