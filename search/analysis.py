@@ -77,6 +77,22 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out).replace(NUKTA, ""))
 
 
+class AcronymPluralFilter(Filter):  # type: ignore[misc]
+    """Drops the plural "s" of a capitalised abbreviation ("RNAs", "RXRs", "MPs", "DVDs"):
+    Porter2 keeps it after a vowel or when the word has none ("rnas", "rxrs"), so the plural
+    never met the singular. A stemming step: it stays out of the unstemmed words (no_morph).
+    On SciFact (train) recall@100 0.9295 -> 0.9307, nDCG@10 0.6994 -> 0.6999."""
+
+    is_morph = True
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            text = token.text
+            if len(text) > 2 and text[-1] == "s" and text[-2].isupper():
+                token.text = text[:-1]
+            yield token
+
+
 class FoldFilter(Filter):  # type: ignore[misc]
     """Applies `fold` to every token's text, then names a lone Greek letter (`GREEK_NAMES`)."""
 
@@ -131,10 +147,11 @@ Entry = tuple[str | None, Any]
 class WordAnalyzer(Analyzer):  # type: ignore[misc]
     """The Whoosh chain `RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | FoldFilter()`,
     then optionally `StopFilter(ENGLISH_STOP_WORDS, minsize=1)` (which renumbers positions)
-    and `StemFilter(lang="en")`, in one pass with one cache from the token as written to what
-    the chain makes of it. Same tokens, positions, offsets and flags as the chain (a test
-    compares them), at a fraction of the cost: the chain ran five generators and a stemmer
-    cache per token, over a fifth of the index build (profile of 3,000 articles)."""
+    and `StemFilter(lang="en")` (with `AcronymPluralFilter()` before the lowercasing), in one
+    pass with one cache from the token as written to what the chain makes of it. Same
+    tokens, positions, offsets and flags as the chain (a test compares them), at a fraction
+    of the cost: the chain ran five generators and a stemmer cache per token, over a fifth
+    of the index build (profile of 3,000 articles)."""
 
     def __init__(self, *, stop: bool, stem: bool, cache_limit: int = SERVING_CACHE) -> None:
         self.stop = stop
@@ -177,6 +194,8 @@ class WordAnalyzer(Analyzer):  # type: ignore[misc]
 
     def _word(self, raw: str, morph: bool) -> tuple[str, bool]:
         """(term, stopped) of one token."""
+        if morph and len(raw) > 2 and raw[-1] == "s" and raw[-2].isupper():
+            raw = raw[:-1]  # AcronymPluralFilter
         text = fold(raw.lower())
         text = GREEK_NAMES.get(text, text)
         stopped = self.stop and (not text or text in ENGLISH_STOP_WORDS)
@@ -322,6 +341,7 @@ def news_chain() -> Analyzer:
     """`news_analyzer` as the Whoosh filter chain it stands for (the tests compare them)."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
+        | AcronymPluralFilter()
         | LowercaseFilter()
         | FoldFilter()
         | StopFilter(stoplist=ENGLISH_STOP_WORDS, minsize=1)

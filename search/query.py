@@ -113,7 +113,8 @@ def _field_query(field: str, text: str, boost: float, phrase: bool) -> wq.Query 
     if phrase:
         return wq.Phrase(field, terms, boost=boost)
     # An unquoted word that splits ("spider-man", "9/11") wants its parts near each other,
-    # but a Phrase would be too strict for the search box: require all parts.
+    # but a Phrase would be too strict for the search box: require all parts (the loose tier
+    # takes them one by one: _positive_queries).
     return wq.And([wq.Term(field, t) for t in terms], boost=boost)
 
 
@@ -220,16 +221,38 @@ def _positive_queries(
             looses.extend(parts)
             at = end
             continue
-        if respell is not None:
-            query, changed = _respelt_query(clauses[at], respell)
-            respelt = respelt or changed
-        else:
-            query = clause_query(clauses[at])
+        clause = clauses[at]
         at += 1
-        if query is not None:
-            stricts.append(query)
+        query, changed = _plain_query(clause, respell)
+        respelt = respelt or changed
+        if query is None:
+            continue
+        stricts.append(query)
+        # A word that splits ("IL-6", "T20", "spider-man") needs all its parts in the strict
+        # tier, and counts as its words in the loose one, as if typed with spaces: on SciFact
+        # (train) recall@100 0.9307 -> 0.9351, nDCG@10 0.6999 -> 0.7033 (README, Quality).
+        pieces = [] if clause.phrase else _pieces(clause.text)
+        if len(pieces) <= 1:
             looses.append(query)
+            continue
+        for piece in pieces:
+            part, changed = _plain_query(Clause(piece), respell)
+            respelt = respelt or changed
+            if part is not None:
+                looses.append(part)
     return stricts, looses, respelt
+
+
+def _plain_query(clause: Clause, respell: Respell | None) -> tuple[wq.Query | None, bool]:
+    if respell is not None:
+        return _respelt_query(clause, respell)
+    return clause_query(clause), False
+
+
+def _pieces(text: str) -> list[str]:
+    """The words of a clause as written that analyze to terms ("IL-6": "IL", "6";
+    "Kapur's": "Kapur", its ending being a stop word)."""
+    return [text[t.startchar : t.endchar] for t in _NEWS(text, chars=True)]
 
 
 def plan(text: str, aliases: AliasTable | None = None, respell: Respell | None = None) -> QueryPlan:

@@ -54,6 +54,7 @@ CHAIN_TEXTS = [
     "   ",
     "Zoë Saldaña, Beyoncé & the I.I.T. 9/11 spider-man",
     "TNF-α and PPARγ-RXRα, T20 3D covid19 SRK’S rock 'n' roll 'd । पठान२ Ελληνικά 5 µg",
+    "MPs and mRNAs, RXRs's DVDs Its ITS As 3Ds",
 ]
 CALLS: list[dict[str, object]] = [
     {},

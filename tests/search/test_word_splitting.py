@@ -12,6 +12,7 @@ from search.analysis import name_analyzer, news_analyzer, tokens
 from search.build import build_index
 from search.highlight import snippet
 from search.index import SearchIndex, SearchRequest
+from search.query import plan
 from search.schema import SearchDoc
 
 
@@ -28,11 +29,24 @@ from search.schema import SearchDoc
         ("SRK's T20", "SRK’S T 20", ["srk", "t", "20"]),
         ("3D", "3-D", ["3", "d"]),
         ("don't", "don", ["don"]),
+        # The plural of a capitalised abbreviation is its singular (Porter2 keeps "rnas").
+        ("mRNAs of MPs", "mRNA of MP", ["mrna", "mp"]),
+        ("PPAR-RXRs", "PPAR RXR", ["ppar", "rxr"]),
     ],
 )
 def test_spellings_that_split_alike(written: str, same_as: str, terms: list[str]) -> None:
     assert tokens(news_analyzer(), written) == terms
     assert tokens(news_analyzer(), same_as) == terms
+
+
+def test_an_abbreviations_plural_is_a_stemming_step() -> None:
+    analyzer = news_analyzer()
+    # Unstemmed ("did you mean" counts these), the word stays as written.
+    assert [t.text for t in analyzer("RNAs", no_morph=True)] == ["rnas"]
+    # Only an "s" after a capital: "Its", "bus" and a capitalised "ITS" are left to the stemmer.
+    assert tokens(analyzer, "Its bus ITS") == ["it", "bus", "it"]
+    assert tokens(analyzer, "Is it As") == []  # two letters: words, stop words here
+    assert tokens(name_analyzer(), "MPs") == ["mps"]
 
 
 def test_whole_words_stay_whole() -> None:
@@ -74,9 +88,18 @@ def test_searches_find_either_spelling(index: SearchIndex) -> None:
     assert _ids(index, "ifn gamma") == ["gamma"]
     assert _ids(index, "ifn-γ") == ["gamma"]
     assert _ids(index, '"pathaan 2"') == ["sequel"]
-    # An unquoted word that splits needs all of its parts: "T20" is not any "20".
-    assert _ids(index, "t20") == ["t20"]
     assert set(_ids(index, "20")) == {"t20", "twenty"}
+
+
+def test_a_word_that_splits_is_its_words_typed_apart(index: SearchIndex) -> None:
+    """Every part first (the strict tier), then stories with some of them, as "t 20" would."""
+    assert _ids(index, "t20") == ["t20", "twenty"]
+    assert _ids(index, "t20") == _ids(index, "t 20")
+    assert index.search(SearchRequest("t20")).total == 2
+    # Quoted, it is a phrase: only the story with both, side by side.
+    assert _ids(index, '"t20"') == ["t20"]
+    # An ending is no part of its own: "Pathaan2's" is "pathaan 2".
+    assert _ids(index, "Pathaan2's") == _ids(index, "pathaan 2") == ["sequel"]
 
 
 def test_split_words_and_greek_letters_are_marked_in_snippets() -> None:
@@ -84,3 +107,16 @@ def test_split_words_and_greek_letters_are_marked_in_snippets() -> None:
     assert marked == "Sets reopen after <mark>COVID</mark><mark>19</mark> rules ease."
     marked = snippet("The plot turns on an IFN-γ test.", {"ifn", "gamma"})
     assert marked == "The plot turns on an <mark>IFN</mark>-<mark>γ</mark> test."
+
+
+def test_the_loose_parts_of_a_split_word_are_respelt_like_words() -> None:
+    def respell(word: str) -> list[str]:
+        return ["kapoor"] if word.lower() == "kapur" else []
+
+    split, apart = plan("kapur-khan", respell=respell), plan("kapur khan", respell=respell)
+    assert split.loose == apart.loose
+    assert split.respelt
+    assert split.strict != apart.strict  # both parts, as one clause
+    # A possessive adds no part: the word's own query is its loose part too.
+    possessive = plan("kapur's", respell=respell)
+    assert possessive.loose == possessive.strict
