@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +64,9 @@ class SearchRequest:
     # its own below the exact matches.
     phonetic: bool = True
     fuzzy: bool = True
+    # Matches related to the best ones rise among the rest (`RelatedLift`), when the index
+    # has the snapshot's related lists; sorted by relevance only.
+    related_lift: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,14 @@ class SearchResults:
 
 # Recency re-ranks this many leading results of each tier (beyond it, pure BM25F order).
 RECENCY_WINDOW = 100
+# The related lift (`RelatedLift`): the best LIFT_SOURCES matches lend their related lists to
+# the matches at positions LIFT_KEEP to LIFT_DEPTH - 1 of each tier, weighted by LIFT_WEIGHT.
+# Chosen on SciFact's train split (README, Quality): recall@100 0.9351 -> 0.9426, MAP
+# 0.664 -> 0.6652; test 0.9287 -> 0.935, MAP 0.6755 -> 0.6766; nDCG@10 cannot move.
+LIFT_SOURCES = 10
+LIFT_KEEP = 10
+LIFT_DEPTH = 300
+LIFT_WEIGHT = 0.5
 # "Did you mean", spelling variants and typo correction are tried only when at most this many
 # articles have every word as typed.
 FEW_HITS = 2
@@ -154,6 +166,75 @@ def weighting(stats: CorpusStats | None = None) -> scoring.WeightingModel:
     return model
 
 
+@dataclass(frozen=True)
+class RelatedLift:
+    """Matches that the best matches' related lists name rise among the other matches: the
+    cluster hypothesis (stories about one subject are relevant together), which finds the
+    abstracts or stories that say the same thing in other words.
+
+    `neighbours[d]` and `scores[d]` are the precomputed related articles of the index's
+    document `d` (its row in the snapshot's related model: both halves are built from one
+    list of articles, in its order; -1 pads a short list) and their scores. A match `d` at
+    position LIFT_KEEP to LIFT_DEPTH - 1 of its tier scores
+    `score(d) + weight x best x sum over the best `sources` matches s of
+    (score(s) / best) x related(s, d)`, and the tier's positions there are sorted again. The
+    first page and the set of matches (total, facets) stay as they are; only the snapshot's
+    own documents lend or gain (not the articles changed since the build)."""
+
+    neighbours: np.ndarray
+    scores: np.ndarray
+    sources: int = LIFT_SOURCES
+    keep: int = LIFT_KEEP
+    depth: int = LIFT_DEPTH
+    weight: float = LIFT_WEIGHT
+
+    def bonus(self, best: list[tuple[int, float]], top: float) -> dict[int, float]:
+        """Document -> sum of (source's score / `top`) x related score, over `best`."""
+        found: dict[int, float] = {}
+        for docnum, score in best:
+            share = score / top
+            for col, related in zip(
+                self.neighbours[docnum].tolist(), self.scores[docnum].tolist(), strict=True
+            ):
+                if col < 0:
+                    break
+                found[col] = found.get(col, 0.0) + share * related
+        return found
+
+    def apply(
+        self, ranked: list[tuple[_Part, int, float | None]], bounds: list[int], own: _Part
+    ) -> list[tuple[_Part, int, float | None]]:
+        """`ranked` (tiers one after another, `bounds` the start of each and the end) with
+        each tier's positions `keep` to `depth` - 1 lifted and sorted again."""
+        best = [
+            (docnum, score)
+            for part, docnum, score in ranked[: self.sources]
+            if part is own and score is not None and score > 0
+        ]
+        top = ranked[0][2] if ranked else None
+        if not best or top is None or top <= 0:
+            return ranked
+        bonus = self.bonus(best, top)
+        if not bonus:
+            return ranked
+        scale = self.weight * top
+        out = list(ranked)
+        for start, end in pairwise(bounds):
+            start, end = max(start, self.keep), min(end, self.depth)
+            if end - start < 2:
+                continue
+            lifted = [
+                (part, docnum, score + scale * bonus.get(docnum, 0.0) if part is own else score)
+                for part, docnum, score in ranked[start:end]
+                if score is not None
+            ]
+            if len(lifted) != end - start:
+                continue
+            lifted.sort(key=lambda entry: -entry[2])  # stable
+            out[start:end] = lifted
+        return out
+
+
 class SearchIndex:
     """A read-only index plus one cached searcher per thread (Whoosh searchers are not
     thread-safe, and opening one per query is slow)."""
@@ -178,6 +259,16 @@ class SearchIndex:
         self._closed = False
         self._words: tuple[dict[str, list[str]], dict[str, tuple[str, ...]]] | None = None
         self.docsets = DocSets(int(ix.doc_count_all()), stored)
+        self.lift: RelatedLift | None = None
+
+    def use_related(self, neighbours: np.ndarray, scores: np.ndarray) -> None:
+        """Lift matches by these related lists (row = this index's document number: the
+        snapshot checks that its two halves list the articles in one order)."""
+        if len(neighbours) != self.doc_count or len(scores) != self.doc_count:
+            raise ValueError(
+                f"related lists for {len(neighbours)} articles, the index has {self.doc_count}"
+            )
+        self.lift = RelatedLift(neighbours, scores)
 
     @classmethod
     def open(cls, path: str | Path) -> SearchIndex:
@@ -312,6 +403,11 @@ class SearchIndex:
         # (closing them under it would crash it): a pruned snapshot's files are then freed.
         self.docsets.forget_stored()
 
+    def ids_of(self, docnums: Iterable[int]) -> list[str]:
+        """The article ids of these document numbers."""
+        with self.searching() as searcher:
+            return [str(searcher.stored_fields(d)["id"]) for d in docnums]
+
     def document(self, article_id: str) -> dict[str, Any] | None:
         """Stored fields of one article, or None."""
         with self.searching() as searcher:
@@ -379,7 +475,11 @@ class SearchIndex:
         are counted (total, facets) as unscored sets; Whoosh scores a tier only if the page
         reaches into it, and then only its best `limit` (block-max skipping)."""
         wanted = offset + request.per_page
-        window = max(wanted, RECENCY_WINDOW) if boosted else max(wanted, 1)
+        lift = self.lift if request.related_lift and request.sort == "relevance" else None
+        # Each tier the page reaches is ranked this deep at least: the recency boost and the
+        # related lift reorder its leading matches, whatever the page.
+        floor = max(RECENCY_WINDOW if boosted else 1, lift.depth if lift is not None else 1)
+        window = max(wanted, floor)
         assert query_plan.strict is not None and query_plan.loose is not None
         # Sorted by date, only the articles with every word are listed (if any has them all):
         # a date-ordered list of partial matches would bury the story under noise.
@@ -405,12 +505,13 @@ class SearchIndex:
             # Documents with every word come first; the rest follow, ranked among themselves.
             tiers.append((query_plan.loose, [p.tier(query_plan.loose) for p in parts]))
         ranked: list[tuple[_Part, int, float | None]] = []
+        bounds = [0]
         listed = 0
         for number, (query, docs) in enumerate(tiers):
             if listed >= wanted:
                 break  # the page is full: later tiers are counted, never scored
             rest = window if number == 0 else max(wanted - listed, 1)
-            limit = max(rest, RECENCY_WINDOW) if boosted and number else rest
+            limit = max(rest, floor) if number else rest
             entries = [
                 (key, part, docnum, score)
                 for part, found in zip(parts, docs, strict=True)
@@ -418,7 +519,10 @@ class SearchIndex:
             ]
             entries.sort(key=lambda entry: -entry[0])  # stable: ties keep Whoosh's order
             ranked.extend((part, docnum, score) for _, part, docnum, score in entries)
+            bounds.append(len(ranked))
             listed += sum(min(len(found), limit) for found in docs)
+        if lift is not None:
+            ranked = lift.apply(ranked, bounds, parts[0])
         marked = frozenset(terms) if request.snippets else None
         page = tuple(
             _hit(
