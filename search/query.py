@@ -235,11 +235,8 @@ def _positive_queries(
         if len(pieces) <= 1:
             looses.append(query)
             continue
-        for piece in pieces:
-            part, changed = _plain_query(Clause(piece), respell)
-            respelt = respelt or changed
-            if part is not None:
-                looses.append(part)
+        # Not respelt: spelling variants make tiers of their own from the strict query only.
+        looses.extend(q for piece in pieces if (q := clause_query(Clause(piece))) is not None)
     return stricts, looses, respelt
 
 

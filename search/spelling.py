@@ -9,11 +9,13 @@ from dataclasses import replace
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from search.analysis import fold
+from search.analysis import TOKEN_PATTERN, fold
 from search.query import Clause
 from search.words import WordCounts
 
-WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F]+")
+# The words of the word list (search/words.py) are the analyzer's tokens: "KGF2" is "kgf" and
+# "2", so that is how a query's words are looked up too.
+WORD = re.compile(TOKEN_PATTERN)
 MIN_WORD_CHARS = 4
 MAX_WORD_CHARS = 30  # longer "words" are pasted junk, not typos
 # A query with more unknown words than this is not a typo to fix; each respelling costs a

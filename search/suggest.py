@@ -10,7 +10,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search.aliases import AliasTable
-from search.analysis import fold, name_analyzer, phonetic_key, tokens
+from search.analysis import CONTRACTION_PARTS, fold, name_analyzer, phonetic_key, tokens
 from search.docsets import DocSets, top, whoosh_top
 
 FIELD = "suggest"  # unstemmed words of titles and tags (see schema)
@@ -50,7 +50,7 @@ def suggest(
     Names come first when what is typed begins an alias variant ("srk" -> "Shah Rukh Khan"),
     and a word typed whole also completes to its indexed spelling variants ("pathan" ->
     "pathaan")."""
-    words = tokens(_WORDS, text)
+    words = [w for w in tokens(_WORDS, text) if w not in CONTRACTION_PARTS]  # "srk's f"
     if not words:
         return Suggestions((), ())
     if text[-1:].isspace():

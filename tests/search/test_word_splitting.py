@@ -109,14 +109,37 @@ def test_split_words_and_greek_letters_are_marked_in_snippets() -> None:
     assert marked == "The plot turns on an <mark>IFN</mark>-<mark>γ</mark> test."
 
 
-def test_the_loose_parts_of_a_split_word_are_respelt_like_words() -> None:
+def test_the_loose_parts_of_a_split_word_are_its_words() -> None:
     def respell(word: str) -> list[str]:
         return ["kapoor"] if word.lower() == "kapur" else []
 
-    split, apart = plan("kapur-khan", respell=respell), plan("kapur khan", respell=respell)
-    assert split.loose == apart.loose
-    assert split.respelt
-    assert split.strict != apart.strict  # both parts, as one clause
+    split = plan("kapur-khan", respell=respell)
+    assert split.loose == plan("kapur khan").loose
+    assert split.strict != plan("kapur khan").strict  # both parts, as one clause
+    # Spelling variants make tiers from the strict query only: the parts are not respelt,
+    # so a split word asks for no variant tier it would not use.
+    assert not split.respelt
     # A possessive adds no part: the word's own query is its loose part too.
     possessive = plan("kapur's", respell=respell)
     assert possessive.loose == possessive.strict
+
+
+def test_did_you_mean_reads_a_split_word_as_its_words(tmp_path: Path) -> None:
+    """The word list holds "kgf" and "2" for "KGF2": the query's "KGF2" is not a typo."""
+    docs = [
+        SearchDoc(id="one", title="KGF2 collections soar", body="Records fall."),
+        SearchDoc(id="two", title="Pathaan2 teaser and KGF2", body="Both trend."),
+    ]
+    build_index(tmp_path / "search", docs)
+    index = SearchIndex.open(tmp_path / "search")
+    try:
+        for text in ("KGF2", "Pathaan2 teaser"):
+            found = index.search(SearchRequest(text))
+            assert found.corrected_query is None, text
+            assert found.total >= 1
+        # A real typo beside a digit is still corrected, digit kept.
+        typo = index.search(SearchRequest("Pathan2 teaser"))
+        assert typo.corrected_query == "pathaan2 teaser"
+        assert typo.hits[0].id == "two"
+    finally:
+        index.close()
