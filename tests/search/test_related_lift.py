@@ -13,6 +13,7 @@ import random
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,15 @@ from index_data.snapshot import Snapshot
 from index_data.snapshots import SnapshotDir
 from index_data.store import ArticleStore
 from search.build import build_index
-from search.index import LIFT_DEPTH, LIFT_KEEP, LIFT_SOURCES, LIFT_WEIGHT, Hit, SearchRequest
+from search.index import (
+    LIFT_DEPTH,
+    LIFT_KEEP,
+    LIFT_SOURCES,
+    LIFT_WEIGHT,
+    Hit,
+    Recency,
+    SearchRequest,
+)
 
 SUBJECTS = {
     "monsoon": "monsoon rain umbrella flood drizzle cloud thunder puddle".split(),
@@ -33,16 +42,18 @@ SUBJECTS = {
     "wedding": "wedding sangeet mehendi bride groom baraat dholak lehenga".split(),
 }
 FILLER = "week city crowd night morning story people team".split()
+DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _records() -> list[dict[str, str]]:
+def _records(per_subject: int = 20) -> list[dict[str, str]]:
     rng = random.Random(11)
     records = []
     for subject, words in SUBJECTS.items():
-        for n in range(20):
+        for n in range(per_subject):
             body = [rng.choice(words) for _ in range(rng.randint(15, 40))]
             body += [rng.choice(FILLER) for _ in range(rng.randint(5, 30))]
-            body += ["film"] * rng.randint(1, 4)
+            films = rng.randint(1, 4)
+            body += ["film"] * films
             # "premiere": said often in twelve wedding stories, once in three monsoon ones.
             if subject == "wedding" and n < 12:
                 body += ["premiere"] * 3
@@ -54,24 +65,40 @@ def _records() -> list[dict[str, str]]:
                     "id": f"{subject}-{n:02d}",
                     "title": f"{subject} diary {n}",
                     "body": " ".join(body),
+                    # The stories that say "film" once (low in a search for it) are the
+                    # newest, the others a month old or more.
+                    "published_at": (
+                        DAY0 + timedelta(days=59 if films == 1 else rng.randrange(30))
+                    ).isoformat(),
                 }
             )
     return records
 
 
+def _view(data_dir: Path, records: list[dict[str, str]]) -> LiveView:
+    with ArticleStore(data_dir / "articles.db") as store:
+        store.upsert_many(article_from_record(r) for r in records)
+    build_snapshot(data_dir, publish=True)
+    return LiveView.open(data_dir)
+
+
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveView]:
-    data_dir: Path = tmp_path_factory.mktemp("lift")
-    with ArticleStore(data_dir / "articles.db") as store:
-        store.upsert_many(article_from_record(r) for r in _records())
-    build_snapshot(data_dir, publish=True)
-    opened = LiveView.open(data_dir)
+    opened = _view(tmp_path_factory.mktemp("lift"), _records())
+    yield opened
+    opened.snapshot.close()
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveView]:
+    """150 stories with "film": more than the recency boost's 100."""
+    opened = _view(tmp_path_factory.mktemp("wide"), _records(50))
     yield opened
     opened.snapshot.close()
 
 
 def _hits(view: LiveView, text: str, lift: bool = True, **kwargs: object) -> list[Hit]:
-    request = SearchRequest(text, per_page=100, snippets=False, related_lift=lift, **kwargs)  # type: ignore[arg-type]
+    request = SearchRequest(text, per_page=300, snippets=False, related_lift=lift, **kwargs)  # type: ignore[arg-type]
     return list(view.search(request).hits)
 
 
@@ -167,6 +194,33 @@ def test_pages_and_totals_do_not_depend_on_the_lift(view: LiveView) -> None:
     assert view.search(newest) == view.search(
         SearchRequest("film", sort="newest", per_page=100, related_lift=False)
     )
+
+
+def test_with_the_recency_boost_the_first_page_is_still_the_unlifted_one(wide: LiveView) -> None:
+    """The boost reorders each tier's first 100 matches while the lift ranks 300: a fresh
+    story past the first 100 must not reach the first page by its date, and pages must not
+    depend on the page asked for."""
+    fresh = Recency(weight=5.0, half_life_days=14, now=(DAY0 + timedelta(days=60)).timestamp())
+    for text in ("film", "film premiere"):
+        boosted = [h.id for h in _hits(wide, text, recency=fresh)]
+        plain = [h.id for h in _hits(wide, text, lift=False, recency=fresh)]
+        assert len(boosted) == 150
+        assert boosted[:LIFT_KEEP] == plain[:LIFT_KEEP], text
+        # And as a reader asks for it, ten at a time (the boost's reach must not depend on
+        # how deep the page makes the search rank).
+        page_one = [
+            [h.id for h in wide.search(SearchRequest(text, recency=fresh, related_lift=on)).hits]
+            for on in (True, False)
+        ]
+        assert page_one[0] == page_one[1] == plain[:LIFT_KEEP], text
+        assert sorted(boosted) == sorted(plain)
+        # The boost does act: the first page differs from the one without it.
+        assert plain[:LIFT_KEEP] != [h.id for h in _hits(wide, text, lift=False)][:LIFT_KEEP]
+        paged: list[str] = []
+        for page in range(1, 23):
+            request = SearchRequest(text, page=page, per_page=7, snippets=False, recency=fresh)
+            paged += [h.id for h in wide.search(request).hits]
+        assert paged == boosted, text
 
 
 def test_a_snapshot_whose_halves_list_articles_in_other_orders_is_refused(
