@@ -81,7 +81,7 @@ class Runs:
         found = ir_measures.calc_aggregate(MEASURES, self.qrels, run)
         return {str(m): round(float(found[m]), 4) for m in MEASURES}
 
-    def served(self) -> list[np.ndarray]:
+    def unlifted(self) -> list[np.ndarray]:
         return self.ranked
 
     def blend(self, w: float, depth: int) -> list[np.ndarray]:
@@ -128,7 +128,7 @@ class Runs:
 
 
 def variants(runs: Runs) -> dict[str, list[np.ndarray]]:
-    found = {"no lift": runs.served()}
+    found = {"no lift": runs.unlifted()}
     for w in (0.2, 0.3, 0.4):
         found[f"blend w={w} depth=300"] = runs.blend(w, 300)
     for m in (10, 20):

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from search.analysis import GREEK_NAMES, fold, news_analyzer, tokens, word_spans
+from search.analysis import fold, fold_term, news_analyzer, tokens, word_spans
 
 SNIPPET_CHARS = 220
 _NEWS = news_analyzer()
@@ -41,10 +41,8 @@ def find_matches(
         if word.isascii():
             if word[:2].lower() not in heads:
                 continue
-        elif fold(word[:2].lower()) not in heads:
-            folded = fold(word.lower())
-            if GREEK_NAMES.get(folded, folded)[:2] not in heads:  # "γ" is "gamma"
-                continue
+        elif fold(word[:2].lower()) not in heads and fold_term(word.lower())[:2] not in heads:
+            continue  # (fold_term: "γ" is "gamma")
         term = _news_term(word) if analyzer is _NEWS else _first_term(analyzer, word)
         if term is not None and term in wanted:
             found.append((start, end, term))
